@@ -1,0 +1,20 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from chengguan.core.progress import Progress
+from chengguan.demo.builder import build
+
+
+class Command(BaseCommand):
+    help = "建立（或补齐）演示区：单位、人员、目录、责任矩阵和网格。重复运行不会改变任何数据。"
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        progress = Progress(self.stdout)
+        summary = build(progress)
+        self.stdout.write("")
+        for line in summary.lines():
+            self.stdout.write(line)
+        self.stdout.write(self.style.SUCCESS("演示区已就绪。登录账号（演示用，请勿用于生产）："))
+        for username, password, role in summary.logins:
+            self.stdout.write(f"  {role:<8} 用户名 {username:<12} 密码 {password}")

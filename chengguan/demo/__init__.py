@@ -1,0 +1,1 @@
+"""The demo district: a fictional district shaped like the seed's, built deterministically."""
