@@ -81,10 +81,11 @@ def _decode(data: bytes, encoding: str | None) -> str:
     except UnicodeDecodeError as exc:
         guess = from_bytes(data).best()
         named = guess.encoding if guess else "未知"
+        line = data[: exc.start].count(b"\n") + 1  # Python 3.11 allows no backslash inside an f-string
         # Excel in a Chinese locale saves "CSV" as GBK; say so and how to fix it rather than
         # guessing and risking silently garbled names.
         raise TableError(
-            f"文件不是 UTF-8 编码（第 {data[: exc.start].count(b'\n') + 1} 行起无法解码，"
+            f"文件不是 UTF-8 编码（第 {line} 行起无法解码，"
             f"推测为 {named}）。请在 Excel 中另存为“CSV UTF-8”，"
             f"或指定编码重新导入（例如 --encoding gbk）。"
         ) from exc
