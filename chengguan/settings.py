@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "chengguan.org",
     "chengguan.catalog",
     "chengguan.routing",
+    "chengguan.calendar",
     "chengguan.web",
 ]
 
@@ -144,6 +145,9 @@ SPECTACULAR_SETTINGS = {
 # Administrative division code (GB/T 2260) of the district this installation serves; the
 # demo district uses 赤峰市红山区.
 CHENGGUAN_DISTRICT_CODE = os.environ.get("CHENGGUAN_DISTRICT_CODE", "150402")
+
+# Working periods of a working day (1 工作日 = their sum); time limits count only these.
+CHENGGUAN_WORK_PERIODS = os.environ.get("CHENGGUAN_WORK_PERIODS", "08:00-12:00,14:00-18:00")
 
 LOGGING = {
     "version": 1,
