@@ -122,7 +122,9 @@ class Staff(TimeStampedModel):
     code = models.CharField(_("工号"), max_length=32, unique=True)
     name = models.CharField(_("姓名"), max_length=50)
     role = models.CharField(_("岗位"), max_length=20, choices=StaffRole.choices, db_index=True)
-    unit = models.ForeignKey(OrgUnit, verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="staff")
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="staff"
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("登录账号"),
@@ -157,9 +159,16 @@ class Equipment(TimeStampedModel):
     code = models.CharField(_("设备编号"), max_length=40, unique=True)
     kind = models.CharField(_("类型"), max_length=16, choices=EquipmentKind.choices)
     model_name = models.CharField(_("型号"), max_length=60, blank=True)
-    unit = models.ForeignKey(OrgUnit, verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="equipment")
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="equipment"
+    )
     holder = models.ForeignKey(
-        Staff, verbose_name=_("使用人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="equipment"
+        Staff,
+        verbose_name=_("使用人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="equipment",
     )
     in_service = models.BooleanField(_("在用"), default=True)
 
@@ -183,9 +192,16 @@ class Vehicle(TimeStampedModel):
     code = models.CharField(_("车辆编号"), max_length=40, unique=True)
     plate = models.CharField(_("车牌号"), max_length=20, blank=True)
     kind = models.CharField(_("类型"), max_length=16, choices=VehicleKind.choices)
-    unit = models.ForeignKey(OrgUnit, verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="vehicles")
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="vehicles"
+    )
     holder = models.ForeignKey(
-        Staff, verbose_name=_("使用人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="vehicles"
+        Staff,
+        verbose_name=_("使用人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="vehicles",
     )
     in_service = models.BooleanField(_("在用"), default=True)
 
