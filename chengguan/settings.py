@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "chengguan.org",
     "chengguan.catalog",
     "chengguan.routing",
+    "chengguan.grid",
     "chengguan.calendar",
     "chengguan.web",
 ]
