@@ -82,8 +82,18 @@ class TableAdmin(admin.ModelAdmin):
         view: Callable[..., HttpResponse] = self.admin_site.admin_view(self.import_view)
         return [path("import/", view, name=name), *super().get_urls()]
 
+    def can_import(self, request: HttpRequest) -> bool:
+        # An import both creates and updates rows, so it needs both permissions.
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra = {"can_import": self.can_import(request), **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
     def import_view(self, request: HttpRequest) -> HttpResponse:
-        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+        if not self.can_import(request):
             raise PermissionDenied
         report: ImportReport | None = None
         dry_run = False
