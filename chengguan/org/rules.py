@@ -51,7 +51,7 @@ DOMAIN_SEPARATOR = "、"
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # One landline, mobile or service number: digits with the usual punctuation and an optional
 # extension (转 or ext).
-PHONE_PART = re.compile(r"^\+?[\d\s\-()（）]+((转|ext\.?|-)\s*\d{1,6})?$", re.IGNORECASE)
+PHONE_PART = re.compile(r"^\+?[\d(（][\d\s\-()（）]*\d(\s*(转|ext\.?)\s*\d{1,6})?$", re.IGNORECASE)
 PHONE_SEPARATORS = re.compile(r"[、,，;；/]")
 
 

@@ -33,6 +33,9 @@ def test_import_org_command(domains, tmp_path):
     assert "校验 11 行单位数据" in out
 
 
+# The console script closes every database connection when it ends, as Django's
+# run_from_argv does; only a transactional test survives that with its data visible.
+@pytest.mark.django_db(transaction=True)
 def test_import_org_errors_exit_nonzero_with_row_messages(domains, tmp_path, capsys):
     path = tmp_path / "units.csv"
     path.write_bytes(units_file(rows=with_cell(UNITS, "HS-JD-YJ", "上级单位编码", "HS-NOPE")))
@@ -49,12 +52,14 @@ def test_import_org_errors_exit_nonzero_with_row_messages(domains, tmp_path, cap
     assert OrgUnit.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)
 def test_import_org_console_script_succeeds(domains, tmp_path, capsys):
     path = tmp_path / "units.csv"
     path.write_bytes(units_file())
 
     assert main(["import-org", str(path), "--skip-checks"]) == 0
     assert "单位导入完成" in capsys.readouterr().out
+    assert OrgUnit.objects.count() == len(UNITS)
 
 
 def test_gbk_file_needs_the_encoding_option(domains, tmp_path):
