@@ -8,6 +8,8 @@ also override the package when a locality works differently.
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -43,11 +45,14 @@ class CalendarDay(TimeStampedModel):
 class CalendarRevision(models.Model):
     """One row whose counter every change of CalendarDay rows bumps in the same transaction.
 
-    Each process caches its WorkCalendar together with the counter it was built at, so a
-    change made through any app server reaches all of them on their next read.
+    Each process caches its WorkCalendar together with (version, stamp) as read when it was
+    built, so a change made through any app server reaches all of them on their next read.
+    The random stamp makes a key that a rolled-back change produced impossible to meet again
+    (a counter alone would come back to the same number after a rollback).
     """
 
     version = models.PositiveBigIntegerField(_("版本"), default=0)
+    stamp = models.UUIDField(_("版本标记"), default=uuid.uuid4)
 
     class Meta:
         verbose_name = _("日历版本")

@@ -17,19 +17,24 @@ from chengguan.calendar.models import CalendarDay, CalendarRevision
 from chengguan.calendar.worktime import DEFAULT_PERIODS_TEXT, DayOverride, WorkCalendar, fallback_warning
 
 _lock = threading.Lock()
-_cached: tuple[tuple[int, str, str], WorkCalendar] | None = None
+_cached: tuple[tuple[tuple[int, str], str, str], WorkCalendar] | None = None
 
 
 def calendar_version() -> int:
-    version = CalendarRevision.objects.filter(pk=1).values_list("version", flat=True).first()
-    return version or 0
+    """How many times holiday rows have been changed through the services."""
+    return _revision()[0]
+
+
+def _revision() -> tuple[int, str]:
+    row = CalendarRevision.objects.filter(pk=1).values_list("version", "stamp").first()
+    return (row[0], str(row[1])) if row else (0, "")
 
 
 def work_calendar() -> WorkCalendar:
     """The shared WorkCalendar, rebuilt when rows, periods or the time zone change."""
     global _cached
     periods = getattr(settings, "CHENGGUAN_WORK_PERIODS", DEFAULT_PERIODS_TEXT)
-    key = (calendar_version(), periods, settings.TIME_ZONE)
+    key = (_revision(), periods, settings.TIME_ZONE)
     cached = _cached
     if cached is not None and cached[0] == key:
         return cached[1]

@@ -4,6 +4,7 @@ calendar version in one transaction, so every process rebuilds its cached WorkCa
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -35,14 +36,14 @@ _COLUMNS = {
 
 def _bump_version() -> None:
     """Called first inside the transaction: the row lock also serialises concurrent edits."""
-    if not CalendarRevision.objects.filter(pk=1).update(version=F("version") + 1):
+    revision = CalendarRevision.objects.filter(pk=1)
+    if not revision.update(version=F("version") + 1, stamp=uuid.uuid4()):
         CalendarRevision.objects.get_or_create(pk=1, defaults={"version": 0})
-        CalendarRevision.objects.filter(pk=1).update(version=F("version") + 1)
+        revision.update(version=F("version") + 1, stamp=uuid.uuid4())
 
 
 def _changed() -> None:
-    # Other processes notice the new version; this one also forgets at once, because a
-    # rolled-back change can bring a version number back that a cached calendar still carries.
+    # Other processes notice the new version; this one forgets at once as well.
     selectors.forget_work_calendar()
 
 
