@@ -37,14 +37,21 @@ class DispositionMode(models.TextChoices):
 class Category(TimeStampedModel):
     kind = models.CharField(_("类别"), max_length=10, choices=CategoryKind.choices)
     code = models.CharField(
-        _("编码"), max_length=5, validators=[RegexValidator(r"^\d{5}$", _("编码应为 5 位数字（2 位大类 + 3 位小类）。"))]
+        _("编码"),
+        max_length=5,
+        validators=[RegexValidator(r"^\d{5}$", _("编码应为 5 位数字（2 位大类 + 3 位小类）。"))],
     )
     major_code = models.CharField(_("大类编码"), max_length=2)
     major_name = models.CharField(_("大类名称"), max_length=50)
     name = models.CharField(_("小类名称"), max_length=100)
     standard = models.CharField(_("依据标准"), max_length=60, default="GB/T 47678.5-2026")
     domain = models.ForeignKey(
-        FunctionalDomain, verbose_name=_("职能领域"), null=True, blank=True, on_delete=models.PROTECT, related_name="categories"
+        FunctionalDomain,
+        verbose_name=_("职能领域"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="categories",
     )
     legal_basis = models.TextField(_("法律依据"), blank=True)
     registration_criteria = models.TextField(_("立案条件"), blank=True)
@@ -55,9 +62,14 @@ class Category(TimeStampedModel):
     disposition_mode = models.CharField(
         _("默认处置方式"), max_length=12, choices=DispositionMode.choices, default=DispositionMode.SERVICE
     )
-    round_the_clock = models.BooleanField(_("全天候计时"), default=False, help_text=_("紧急事项按自然时间连续计时"))
+    round_the_clock = models.BooleanField(
+        _("全天候计时"), default=False, help_text=_("紧急事项按自然时间连续计时")
+    )
     public = models.BooleanField(_("向公众开放"), default=True, help_text=_("市民可通过网页和 Open311 上报"))
     active = models.BooleanField(_("在用"), default=True)
+    # What load_catalog last wrote into the local fields and time limits, so a re-run can
+    # tell a bureau's edit (kept) from an untouched sample value (refreshed).
+    shipped = models.JSONField(_("上次载入的示例值"), default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["kind", "code"]
@@ -69,17 +81,38 @@ class Category(TimeStampedModel):
         return f"{self.get_kind_display()} {self.code} {self.name}"
 
 
+class MatchMethod(models.TextChoices):
+    """How the crosswalk found the 2026 category of a 2013 code."""
+
+    CODE_RULE = "code_rule", _("编码规则")
+    SAME_NAME = "same_name", _("同名")
+    MANUAL = "manual", _("人工对照")
+    UNMATCHED = "unmatched", _("未对应")
+
+
 class LegacyCode(models.Model):
-    """A GB/T 30428.2-2013 code as running systems and legacy data still carry it."""
+    """A GB/T 30428.2-2013 code as running systems and legacy data still carry it.
+
+    2013 events (事件) are stored with kind ``matter``, the 2026 word for the same thing.
+    """
 
     kind = models.CharField(_("类别"), max_length=10, choices=CategoryKind.choices)
     code = models.CharField(_("旧编码"), max_length=4)
     name = models.CharField(_("旧名称"), max_length=100)
     major_name = models.CharField(_("旧大类名称"), max_length=50, blank=True)
     category = models.ForeignKey(
-        Category, verbose_name=_("对应新类别"), null=True, blank=True, on_delete=models.PROTECT, related_name="legacy_codes"
+        Category,
+        verbose_name=_("对应新类别"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="legacy_codes",
+    )
+    match = models.CharField(
+        _("对应方式"), max_length=10, choices=MatchMethod.choices, default=MatchMethod.UNMATCHED
     )
     note = models.CharField(_("说明"), max_length=200, blank=True)
+    shipped = models.JSONField(_("上次载入的对照值"), default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["kind", "code"]
@@ -114,7 +147,9 @@ class WorkKind(models.TextChoices):
 class TimeLimit(TimeStampedModel):
     """A step's limit in working hours; blank area class / kind of work means "any"."""
 
-    category = models.ForeignKey(Category, verbose_name=_("类别"), on_delete=models.CASCADE, related_name="time_limits")
+    category = models.ForeignKey(
+        Category, verbose_name=_("类别"), on_delete=models.CASCADE, related_name="time_limits"
+    )
     step = models.CharField(_("环节"), max_length=10, choices=Step.choices)
     area_class = models.CharField(_("区域类别"), max_length=1, choices=AreaClass.choices, blank=True)
     work_kind = models.CharField(_("处置类型"), max_length=12, choices=WorkKind.choices, blank=True)
@@ -142,17 +177,24 @@ class PowerItem(TimeStampedModel):
 
     code = models.CharField(_("事项编码"), max_length=40)
     name = models.CharField(_("事项名称"), max_length=200)
-    domain = models.ForeignKey(FunctionalDomain, verbose_name=_("职能领域"), on_delete=models.PROTECT, related_name="powers")
+    domain = models.ForeignKey(
+        FunctionalDomain, verbose_name=_("职能领域"), on_delete=models.PROTECT, related_name="powers"
+    )
     legal_basis = models.TextField(_("法律依据"))
     responsible_unit_kind = models.CharField(_("责任单位类型"), max_length=16, choices=UnitKind.choices)
     effective_from = models.DateField(_("生效日期"))
     effective_to = models.DateField(_("失效日期"), null=True, blank=True)
-    categories = models.ManyToManyField(Category, verbose_name=_("相关类别"), blank=True, related_name="powers")
+    categories = models.ManyToManyField(
+        Category, verbose_name=_("相关类别"), blank=True, related_name="powers"
+    )
     note = models.TextField(_("备注"), blank=True)
+    shipped = models.JSONField(_("上次载入的示例值"), default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["code", "-effective_from"]
-        constraints = [models.UniqueConstraint(fields=["code", "effective_from"], name="catalog_power_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "effective_from"], name="catalog_power_version")
+        ]
         verbose_name = _("权责清单事项")
         verbose_name_plural = _("权责清单")
 
