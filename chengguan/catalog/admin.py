@@ -128,7 +128,11 @@ class EffectiveFilter(admin.SimpleListFilter):
     parameter_name = "effective"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("current", str(_("现行有效"))), ("future", str(_("尚未生效"))), ("expired", str(_("已失效")))]
+        return [
+            ("current", str(_("现行有效"))),
+            ("future", str(_("尚未生效"))),
+            ("expired", str(_("已失效"))),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         today: dt.date = timezone.localdate()

@@ -227,10 +227,12 @@ def _category_key(
         if (kind, code) not in known:
             return None, "code", f"{KIND_LABELS[kind]} {code} 不在类别目录中"
         return (kind, code), "", ""
-    resolved, messages = resolve_refs([("", code)], known)
-    if messages:
-        return None, "code", messages[0]
-    return resolved[0], "", ""
+    hits = [kind for kind in ("component", "matter") if (kind, code) in known]
+    if not hits:
+        return None, "code", f"类别 {code} 不在类别目录中"
+    if len(hits) > 1:
+        return None, "kind", f"{code} 既是部件也是事项，请在「类型」列填写 部件 或 事项"
+    return (hits[0], code), "", ""
 
 
 def check_time_limit_rows(

@@ -36,8 +36,7 @@ def domain_lookup() -> dict[str, str]:
 def time_limit_rows(category: Category) -> list[LimitRow]:
     """The category's limit rows as plain data (uses a prefetch of ``time_limits`` if present)."""
     return [
-        LimitRow(row.step, row.area_class, row.work_kind, row.hours)
-        for row in category.time_limits.all()  # type: ignore[attr-defined]
+        LimitRow(row.step, row.area_class, row.work_kind, row.hours) for row in category.time_limits.all()
     ]
 
 
@@ -49,9 +48,9 @@ def time_limit_hours(
     category_id = category if isinstance(category, int) else category.pk
     rows = [
         LimitRow(step_, area, kind, hours)
-        for step_, area, kind, hours in TimeLimit.objects.filter(category_id=category_id, step=step).values_list(
-            "step", "area_class", "work_kind", "hours"
-        )
+        for step_, area, kind, hours in TimeLimit.objects.filter(
+            category_id=category_id, step=step
+        ).values_list("step", "area_class", "work_kind", "hours")
     ]
     chosen = choose_limit(rows, step, area_class, work_kind)
     return chosen.hours if chosen else None

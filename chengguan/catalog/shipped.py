@@ -15,12 +15,12 @@ from typing import Any
 
 from chengguan.catalog.crosswalk import (
     CROSSWALK_COLUMNS,
-    build_crosswalk,
     MATCH_METHODS,
     CrosswalkRow,
     ManualMatch,
     NewEntry,
     OldEntry,
+    build_crosswalk,
 )
 from chengguan.catalog.defaults import BOOLEAN_SETTINGS, SETTING_FIELDS, LimitSample, Scope, SettingsRow
 from chengguan.catalog.limits import parse_area_class, parse_hours, parse_step, parse_work_kind
