@@ -287,3 +287,20 @@ def test_extra_cells_in_a_row_are_reported(domains):
     report = services.units_import_file(data, filename="units.csv")
 
     assert where(report) == {(3, ""), (3, "名称"), (3, "类型")}
+
+
+def test_units_referring_to_each_other_are_created(domains):
+    # A town whose parent is the brigade working in it: neither can be inserted first.
+    rows = [
+        ["T1", "某镇", "", "镇", "B1", "", "", "", "", "", "", ""],
+        ["B1", "某镇中队", "", "执法中队", "", "T1", "", "", "", "", "", ""],
+        ["V1", "某村", "", "村/社区", "T1", "T1", "", "", "", "", "", ""],
+    ]
+
+    report = services.units_import_file(units_file(rows=rows), filename="units.csv")
+
+    assert report.ok, report.errors
+    parents = dict(OrgUnit.objects.values_list("code", "parent__code"))
+    territories = dict(OrgUnit.objects.values_list("code", "territory__code"))
+    assert parents == {"T1": "B1", "B1": None, "V1": "T1"}
+    assert territories == {"T1": None, "B1": "T1", "V1": "T1"}
