@@ -24,12 +24,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             for item in items:
                 item.add_marker(skip)
         return
-    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://… (make test-postgres)")
+    skip_pg = pytest.mark.skip(
+        reason="needs PostgreSQL: run with DATABASE_URL=postgres://… (make test-postgres)"
+    )
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip_pg)
-
-
 
 
 CHROMIUM = "/usr/bin/chromium"

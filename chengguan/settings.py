@@ -35,7 +35,7 @@ SECRET_KEY = os.environ.get("CHENGGUAN_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise RuntimeError("CHENGGUAN_SECRET_KEY must be set when CHENGGUAN_DEBUG is off")
-    SECRET_KEY = "chengguan-development-only-key-do-not-use-in-production"  # noqa: S105
+    SECRET_KEY = "chengguan-development-only-key-do-not-use-in-production"
 ALLOWED_HOSTS = env_list("CHENGGUAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CHENGGUAN_CSRF_TRUSTED_ORIGINS", "")
 

@@ -166,7 +166,9 @@ def _read_xlsx(data: bytes) -> Table:
     for line, cells in enumerate(iterator, start=2):
         if not any(_clean(c) for c in cells):
             continue
-        rows.append((line, {name: _clean(cells[i]) if i < len(cells) else "" for i, name in enumerate(header)}))
+        rows.append(
+            (line, {name: _clean(cells[i]) if i < len(cells) else "" for i, name in enumerate(header)})
+        )
     workbook.close()
     return Table(header, rows)
 

@@ -19,8 +19,8 @@ from chengguan.routing.models import RoutingRule
 DATA = Path(__file__).resolve().parent / "data"
 ADMIN_USERNAME = "admin"
 # A demo login, printed by `make run`; production installs create their own administrators.
-ADMIN_PASSWORD = "chengguan-demo"  # noqa: S105
-STAFF_PASSWORD = "chengguan-demo"  # noqa: S105
+ADMIN_PASSWORD = "chengguan-demo"
+STAFF_PASSWORD = "chengguan-demo"
 
 SEED_DOMAINS = [
     ("sanitation", "市容环卫"),
@@ -46,7 +46,7 @@ class Summary:
         return [f"本次新增：{made}", *self.notes]
 
 
-def build(progress: Progress | None = None) -> Summary:
+def build(progress: Progress | None = None, *, with_grid: bool = True) -> Summary:
     progress = progress or Progress()
     summary = Summary()
     with progress.stage("职能领域"):
@@ -59,7 +59,8 @@ def build(progress: Progress | None = None) -> Summary:
         _staff(summary)
     with progress.stage("责任矩阵（派遣规则）"):
         _routing(summary)
-    _grid(summary, progress)
+    if with_grid:
+        _grid(summary, progress)
     with progress.stage("登录账号"):
         _admin(summary)
     return summary
@@ -67,7 +68,9 @@ def build(progress: Progress | None = None) -> Summary:
 
 def _domains(summary: Summary) -> None:
     for order, (code, name) in enumerate(SEED_DOMAINS, start=1):
-        _obj, created = FunctionalDomain.objects.get_or_create(code=code, defaults={"name": name, "order": order})
+        _obj, created = FunctionalDomain.objects.get_or_create(
+            code=code, defaults={"name": name, "order": order}
+        )
         summary.created["职能领域"] += created
 
 
@@ -131,9 +134,13 @@ def _staff(summary: Summary) -> None:
     for staff, plan, _n in wants:
         holder = saved[staff.code]
         for kind in plan.equipment:
-            equipment.append(Equipment(code=f"EQ-{kind}-{staff.code}", kind=kind, unit=holder.unit, holder=holder))
+            equipment.append(
+                Equipment(code=f"EQ-{kind}-{staff.code}", kind=kind, unit=holder.unit, holder=holder)
+            )
         if plan.vehicle:
-            vehicles.append(Vehicle(code=f"VH-{staff.code}", kind=plan.vehicle, unit=holder.unit, holder=holder))
+            vehicles.append(
+                Vehicle(code=f"VH-{staff.code}", kind=plan.vehicle, unit=holder.unit, holder=holder)
+            )
     Equipment.objects.bulk_create(equipment, batch_size=500, ignore_conflicts=True)
     Vehicle.objects.bulk_create(vehicles, batch_size=500, ignore_conflicts=True)
     summary.created["装备"] += len(equipment)
@@ -199,7 +206,8 @@ def _routing(summary: Summary) -> None:
     territories = [units[district.territory_code(s)] for s, _n, _k in district.TERRITORIES]
     brigades = {t.pk: units[district.brigade_code(t.code[1:])] for t in territories}
     existing = {
-        (r.category_id, r.territory_id, r.grid_code) for r in RoutingRule.objects.only("category", "territory", "grid_code")
+        (r.category_id, r.territory_id, r.grid_code)
+        for r in RoutingRule.objects.only("category", "territory", "grid_code")
     }
 
     def resolve(code: str, territory: OrgUnit | None) -> OrgUnit:
@@ -233,7 +241,9 @@ def _grid(summary: Summary, progress: Progress) -> None:
     except ImportError:
         return
     territories = list(
-        OrgUnit.objects.filter(code__in=[district.territory_code(s) for s, _n, _k in district.TERRITORIES]).order_by("code")
+        OrgUnit.objects.filter(
+            code__in=[district.territory_code(s) for s, _n, _k in district.TERRITORIES]
+        ).order_by("code")
     )
     result = grid_demo.build_demo_grid(progress, territories)
     created = getattr(result, "created", None)
@@ -250,9 +260,7 @@ def _admin(summary: Summary) -> None:
     summary.logins.append((ADMIN_USERNAME, ADMIN_PASSWORD, "系统管理员"))
     # One login per post so each role can be tried; the plan marks which staff get one.
     wanted = {
-        f"{plan.prefix}{n:03d}": plan
-        for plan in district.staff_plans()
-        for n in range(1, plan.logins + 1)
+        f"{plan.prefix}{n:03d}": plan for plan in district.staff_plans() for n in range(1, plan.logins + 1)
     }
     for staff in Staff.objects.filter(code__in=list(wanted)).select_related("user").order_by("code"):
         username = staff.code.lower()

@@ -26,9 +26,23 @@ class UnitSpec:
     short: str = ""
 
 
-BUREAU = UnitSpec("BUR", f"{DISTRICT}城市管理综合行政执法局", "bureau", short="综合执法局",
-                  domains=("sanitation", "planning", "greening", "municipal", "environment",
-                           "market", "traffic", "housing", "property"))
+BUREAU = UnitSpec(
+    "BUR",
+    f"{DISTRICT}城市管理综合行政执法局",
+    "bureau",
+    short="综合执法局",
+    domains=(
+        "sanitation",
+        "planning",
+        "greening",
+        "municipal",
+        "environment",
+        "market",
+        "traffic",
+        "housing",
+        "property",
+    ),
+)
 COMMITTEE = UnitSpec("CGW", f"{DISTRICT}城乡综合管理委员会", "committee", short="城管委")
 
 # (code suffix, name, kind) — eight subdistricts and two towns with their population centres.
@@ -87,8 +101,28 @@ UTILITIES: list[tuple[str, str]] = [
 
 VILLAGES_PER_TERRITORY = 4
 VILLAGE_SUFFIXES = ("社区", "社区", "村", "社区")
-VILLAGE_PREFIXES = ("光明", "和平", "幸福", "团结", "友谊", "振兴", "丰收", "阳光", "育才", "康宁",
-                    "红星", "向阳", "兴隆", "永安", "富民", "安居", "新风", "春晖", "福源", "明珠")
+VILLAGE_PREFIXES = (
+    "光明",
+    "和平",
+    "幸福",
+    "团结",
+    "友谊",
+    "振兴",
+    "丰收",
+    "阳光",
+    "育才",
+    "康宁",
+    "红星",
+    "向阳",
+    "兴隆",
+    "永安",
+    "富民",
+    "安居",
+    "新风",
+    "春晖",
+    "福源",
+    "明珠",
+)
 
 
 def territory_code(suffix: str) -> str:
@@ -103,27 +137,43 @@ def units() -> list[UnitSpec]:
     """Every unit of the demo district, parents before children."""
     specs = [BUREAU, COMMITTEE]
     for suffix, name, kind in TERRITORIES:
-        specs.append(UnitSpec(territory_code(suffix), name, kind, committee=True, in_grid=True,
-                              domains=()))
+        specs.append(UnitSpec(territory_code(suffix), name, kind, committee=True, in_grid=True, domains=()))
     for code, name, domains, in_grid in DEPARTMENTS:
         parent = "BUR" if code in {"D01", "D02", "D03"} else None
-        specs.append(UnitSpec(code, name, "department", parent=parent, domains=domains,
-                              committee=True, in_grid=in_grid))
+        specs.append(
+            UnitSpec(
+                code, name, "department", parent=parent, domains=domains, committee=True, in_grid=in_grid
+            )
+        )
     for code, name in UTILITIES:
         specs.append(UnitSpec(code, name, "utility", committee=True))
     for suffix, name, _kind in TERRITORIES:
         # Brigades belong to the bureau (they act in its name) and work in one territory.
-        specs.append(UnitSpec(brigade_code(suffix), f"{name}综合行政执法中队", "brigade", parent="BUR",
-                              territory=territory_code(suffix),
-                              domains=("sanitation", "planning", "market", "traffic", "property")))
+        specs.append(
+            UnitSpec(
+                brigade_code(suffix),
+                f"{name}综合行政执法中队",
+                "brigade",
+                parent="BUR",
+                territory=territory_code(suffix),
+                domains=("sanitation", "planning", "market", "traffic", "property"),
+            )
+        )
     index = 0
     for suffix, name, _kind in TERRITORIES:
         for n in range(VILLAGES_PER_TERRITORY):
             base = VILLAGE_PREFIXES[index % len(VILLAGE_PREFIXES)]
             index += 1
             village_suffix = VILLAGE_SUFFIXES[n] if name.endswith("镇") else "社区"
-            specs.append(UnitSpec(f"V{suffix}{n + 1:02d}", f"{name[:2]}{base}{village_suffix}", "village",
-                                  parent=territory_code(suffix), territory=territory_code(suffix)))
+            specs.append(
+                UnitSpec(
+                    f"V{suffix}{n + 1:02d}",
+                    f"{name[:2]}{base}{village_suffix}",
+                    "village",
+                    parent=territory_code(suffix),
+                    territory=territory_code(suffix),
+                )
+            )
     return specs
 
 
@@ -144,11 +194,24 @@ def staff_plans() -> list[StaffPlan]:
     # district hired them: 55 and 16 per territory.
     for suffix, _name, _kind in TERRITORIES:
         brigade = brigade_code(suffix)
-        plans.append(StaffPlan("assistant", brigade, 55, f"XG{suffix}", ("terminal",), None, 1 if suffix == "01" else 0))
+        plans.append(
+            StaffPlan(
+                "assistant", brigade, 55, f"XG{suffix}", ("terminal",), None, 1 if suffix == "01" else 0
+            )
+        )
         plans.append(StaffPlan("bicycle_assistant", brigade, 16, f"ZX{suffix}", ("terminal",), "bicycle"))
         plans.append(StaffPlan("officer", brigade, 8, f"ZF{suffix}", ("recorder",), None))
-        plans.append(StaffPlan("inspector", brigade, 6, f"XC{suffix}", ("terminal", "camera"), "ebike",
-                               1 if suffix == "01" else 0))
+        plans.append(
+            StaffPlan(
+                "inspector",
+                brigade,
+                6,
+                f"XC{suffix}",
+                ("terminal", "camera"),
+                "ebike",
+                1 if suffix == "01" else 0,
+            )
+        )
     plans += [
         StaffPlan("operator", "BUR", 6, "SL", (), None, 1),
         StaffPlan("shift_leader", "BUR", 3, "ZB", (), None, 1),
@@ -165,7 +228,9 @@ def staff_plans() -> list[StaffPlan]:
 
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉斌宇浩凯健俊帆帅旭宁欣悦晨阳泽"
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉斌宇浩凯健俊帆帅旭宁欣悦晨阳泽"
+)
 
 
 @dataclass

@@ -17,7 +17,9 @@ from chengguan.org.models import TERRITORIAL_KINDS, OrgUnit
 
 
 class RoutingRule(TimeStampedModel):
-    category = models.ForeignKey(Category, verbose_name=_("类别"), on_delete=models.CASCADE, related_name="routing_rules")
+    category = models.ForeignKey(
+        Category, verbose_name=_("类别"), on_delete=models.CASCADE, related_name="routing_rules"
+    )
     territory = models.ForeignKey(
         OrgUnit,
         verbose_name=_("镇街"),
@@ -31,8 +33,12 @@ class RoutingRule(TimeStampedModel):
     grid_code = models.CharField(
         _("网格编码"), max_length=32, blank=True, db_index=True, help_text=_("只对该网格生效，优先于镇街规则")
     )
-    lead_unit = models.ForeignKey(OrgUnit, verbose_name=_("主办单位"), on_delete=models.PROTECT, related_name="routing_lead")
-    co_handlers = models.ManyToManyField(OrgUnit, verbose_name=_("协办单位"), blank=True, related_name="routing_co")
+    lead_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("主办单位"), on_delete=models.PROTECT, related_name="routing_lead"
+    )
+    co_handlers = models.ManyToManyField(
+        OrgUnit, verbose_name=_("协办单位"), blank=True, related_name="routing_co"
+    )
     note = models.CharField(_("说明"), max_length=200, blank=True)
     active = models.BooleanField(_("在用"), default=True)
 

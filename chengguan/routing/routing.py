@@ -102,7 +102,9 @@ def route(rules: Iterable[Rule], category_id: int, place: Place) -> Route | None
     return RuleIndex(rules).route(category_id, place)
 
 
-def gaps(index: RuleIndex, category_ids: Iterable[int], territory_ids: Iterable[int]) -> list[tuple[int, int]]:
+def gaps(
+    index: RuleIndex, category_ids: Iterable[int], territory_ids: Iterable[int]
+) -> list[tuple[int, int]]:
     """Every (category, territory) pair that no rule covers."""
     territories = list(territory_ids)
     missing: list[tuple[int, int]] = []

@@ -14,8 +14,9 @@ from chengguan.routing.routing import Place
 
 @pytest.fixture
 def demo_org(db):
-    from chengguan.core.progress import Progress
     import io
+
+    from chengguan.core.progress import Progress
 
     build(Progress(io.StringIO()))
 

@@ -51,7 +51,13 @@ rules_strategy = st.lists(
 )
 
 
-@given(rules_strategy, st.integers(1, 3), st.none() | st.integers(1, 3), st.lists(st.sampled_from(["G1", "G2"]), max_size=2, unique=True), st.randoms())
+@given(
+    rules_strategy,
+    st.integers(1, 3),
+    st.none() | st.integers(1, 3),
+    st.lists(st.sampled_from(["G1", "G2"]), max_size=2, unique=True),
+    st.randoms(),
+)
 def test_answer_is_the_most_specific_and_independent_of_order(rules, category, territory, grids, rnd) -> None:
     place = Place(territory_id=territory, grid_codes=tuple(grids))
     found = route(rules, category, place)
@@ -63,6 +69,7 @@ def test_answer_is_the_most_specific_and_independent_of_order(rules, category, t
         return
     assert again is not None and again.rule == found.rule
     assert found.rule.category_id == category
+
     # No applicable rule is more specific than the one chosen.
     def applies(rule: Rule) -> bool:
         if rule.category_id != category:

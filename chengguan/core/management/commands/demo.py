@@ -9,9 +9,14 @@ from chengguan.demo.builder import build
 class Command(BaseCommand):
     help = "建立（或补齐）演示区：单位、人员、目录、责任矩阵和网格。重复运行不会改变任何数据。"
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--no-grid", action="store_true", help="不生成网格（约 5 万个单元网格，需要一些时间）"
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         progress = Progress(self.stdout)
-        summary = build(progress)
+        summary = build(progress, with_grid=not options["no_grid"])
         self.stdout.write("")
         for line in summary.lines():
             self.stdout.write(line)
