@@ -78,8 +78,9 @@ def gbk_csv(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
 
 
 def make_domains() -> None:
+    # update_or_create: the product may ship these nine as data already.
     for order, (code, name) in enumerate(DOMAINS, start=1):
-        FunctionalDomain.objects.create(code=code, name=name, order=order)
+        FunctionalDomain.objects.update_or_create(name=name, defaults={"code": code, "order": order})
 
 
 def with_cell(rows: Sequence[Sequence[str]], code: str, column: str, value: str, columns=UNIT_COLUMNS) -> list[list[str]]:
