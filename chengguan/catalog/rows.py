@@ -61,7 +61,16 @@ TIME_LIMIT_COLUMNS = {
     "来源": "source",
     "source": "source",
 }
-TIME_LIMIT_REQUIRED = {"code": "类别编码", "step": "环节", "hours": "时限（工作时）"}
+TIME_LIMIT_LABELS = {
+    "kind": "类型",
+    "code": "类别编码",
+    "step": "环节",
+    "area_class": "区域类别",
+    "work_kind": "处置类型",
+    "hours": "时限（工作时）",
+    "source": "来源",
+}
+TIME_LIMIT_REQUIRED = {key: TIME_LIMIT_LABELS[key] for key in ("code", "step", "hours")}
 
 POWER_COLUMNS = {
     "事项编码": "code",
@@ -249,7 +258,7 @@ def check_time_limit_rows(
         return row.get(columns[name], "").strip() if name in columns else ""
 
     def col(name: str) -> str:
-        return columns.get(name, name)
+        return columns.get(name, TIME_LIMIT_LABELS[name])
 
     for line, row in rows:
         before = len(errors)

@@ -180,8 +180,8 @@ def _read_shipped(data_dir: Path, parts: Collection[str], db_categories: set[tup
     if "powers" in parts:
         power_rows, found = files.read_power_rows(data_dir)
         problems += found
-    if problems:
-        raise CatalogDataError(problems)
+    if not catalog:  # nothing else can be checked without the catalogue
+        raise CatalogDataError(problems or [f"{files.CATALOG_FILE} 中没有类别"])
 
     domain_codes = {d.code for d in domains}
     available = db_categories | ({(e.kind, e.code) for e in catalog} if "categories" in parts else set())
