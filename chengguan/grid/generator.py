@@ -85,12 +85,25 @@ class Lattice:
     ny: int
 
     def as_dict(self) -> dict[str, float | int]:
-        return {"lon0": self.lon0, "lat0": self.lat0, "dlon": self.dlon, "dlat": self.dlat, "nx": self.nx, "ny": self.ny}
+        return {
+            "lon0": self.lon0,
+            "lat0": self.lat0,
+            "dlon": self.dlon,
+            "dlat": self.dlat,
+            "nx": self.nx,
+            "ny": self.ny,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Lattice:
-        return cls(float(data["lon0"]), float(data["lat0"]), float(data["dlon"]), float(data["dlat"]),
-                   int(data["nx"]), int(data["ny"]))
+        return cls(
+            float(data["lon0"]),
+            float(data["lat0"]),
+            float(data["dlon"]),
+            float(data["dlat"]),
+            int(data["nx"]),
+            int(data["ny"]),
+        )
 
     @property
     def xs(self) -> np.ndarray:
@@ -163,7 +176,9 @@ def split_into_territories(boundary: BaseGeometry, count: int, *, seed: int = 20
     order = sorted(range(count), key=lambda k: (-round(centres[k][1], -2), centres[k][0]))
     centres = centres[order]
     box = shapely.box(minx * mlon - 1e4, miny * mlat - 1e4, maxx * mlon + 1e4, maxy * mlat + 1e4)
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(centres), extend_to=box, ordered=True))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(centres), extend_to=box, ordered=True)
+    )
     pieces = []
     for cell in cells:
         back = shapely.transform(cell, lambda xy: xy / (mlon, mlat))
@@ -172,7 +187,9 @@ def split_into_territories(boundary: BaseGeometry, count: int, *, seed: int = 20
     return pieces
 
 
-def _normalise_territories(boundary: BaseGeometry, territories: Sequence[TerritoryInput], notes: list[str]) -> list[BaseGeometry]:
+def _normalise_territories(
+    boundary: BaseGeometry, territories: Sequence[TerritoryInput], notes: list[str]
+) -> list[BaseGeometry]:
     """Make the territory polygons an exact partition of the boundary.
 
     Real territory files overlap and leave slivers along shared borders. An overlap goes to
@@ -196,9 +213,15 @@ def _normalise_territories(boundary: BaseGeometry, territories: Sequence[Territo
     if rest is not None:
         for part in shapely.get_parts(rest):
             unassigned += part.area
-            shared = [shapely.length(shapely.intersection(part.boundary, p.boundary)) if not p.is_empty else 0.0
-                      for p in pieces]
-            best = int(np.argmax(shared)) if max(shared) > 0 else int(np.argmin([part.distance(p) for p in pieces]))
+            shared = [
+                shapely.length(shapely.intersection(part.boundary, p.boundary)) if not p.is_empty else 0.0
+                for p in pieces
+            ]
+            best = (
+                int(np.argmax(shared))
+                if max(shared) > 0
+                else int(np.argmin([part.distance(p) for p in pieces]))
+            )
             pieces[best] = shapely.union(pieces[best], part)
     if overlap_total * mlon * mlat >= 1:
         notes.append(f"镇街边界相互重叠约 {overlap_total * mlon * mlat:,.0f} 平方米，重叠处归列在前的镇街。")
@@ -293,8 +316,8 @@ def generate_grid(
         gx0, gy0, gx1, gy1 = geom.bounds
         c0, c1 = max(0, int((gx0 - lon0) // dlon)), min(nx - 1, int((gx1 - lon0) // dlon))
         r0, r1 = max(0, int((gy0 - lat0) // dlat)), min(ny - 1, int((gy1 - lat0) // dlat))
-        cols, rows = np.meshgrid(np.arange(c0, c1 + 1), np.arange(r0, r1 + 1))
-        cols, rows = cols.ravel(), rows.ravel()
+        col_grid, row_grid = np.meshgrid(np.arange(c0, c1 + 1), np.arange(r0, r1 + 1))
+        cols, rows = col_grid.ravel(), row_grid.ravel()
         boxes = shapely.box(xs[cols], ys[rows], xs[cols + 1], ys[rows + 1])
         full = shapely.covers(geom, boxes)
         cut = shapely.intersects(geom, boxes) & ~full
@@ -315,8 +338,10 @@ def generate_grid(
     at: dict[tuple[int, int, int], int] = {(p.territory, p.row, p.col): i for i, p in enumerate(pieces)}
     uf = _UnionFind(len(pieces))
     group_area = [p.area for p in pieces]
-    small = sorted((i for i, p in enumerate(pieces) if p.area < params.min_piece_fraction * nominal),
-                   key=lambda i: (pieces[i].area, pieces[i].row, pieces[i].col))
+    small = sorted(
+        (i for i, p in enumerate(pieces) if p.area < params.min_piece_fraction * nominal),
+        key=lambda i: (pieces[i].area, pieces[i].row, pieces[i].col),
+    )
     for i in small:
         root = uf.find(i)
         if group_area[root] >= params.min_piece_fraction * nominal:
@@ -341,7 +366,7 @@ def generate_grid(
     for i in range(len(pieces)):
         members[uf.find(i)].append(i)
     units = []  # (territory, home_row, home_col, [piece indices])
-    for root, idx in members.items():
+    for idx in members.values():
         home = max(idx, key=lambda k: (pieces[k].area, -pieces[k].row, -pieces[k].col))
         units.append((pieces[home].territory, pieces[home].row, pieces[home].col, sorted(idx)))
     step(f"单元网格：{len(units):,} 个（合并了 {len(pieces) - len(units):,} 块边角）")
@@ -361,14 +386,37 @@ def generate_grid(
 
     ab, rb = params.area_block, params.area_block * params.resp_block
     resp_key = [(t, r // rb, c // rb) for (t, r, c, _) in units]
-    resp_of = _grouped(resp_key, unit_area, adjacency, params.min_group_fraction * nominal * rb * rb,
-                       max_members=999, same=lambda a, b: resp_key[a][0] == resp_key[b][0])
+    resp_of = _grouped(
+        resp_key,
+        unit_area,
+        adjacency,
+        params.min_group_fraction * nominal * rb * rb,
+        max_members=999,
+        same=lambda a, b: resp_key[a][0] == resp_key[b][0],
+    )
     area_key = [(resp_of[u], r // ab, c // ab) for u, (_, r, c, _) in enumerate(units)]
-    area_of = _grouped(area_key, unit_area, adjacency, params.min_group_fraction * nominal * ab * ab,
-                       max_members=10**9, same=lambda a, b: resp_of[a] == resp_of[b])
+    area_of = _grouped(
+        area_key,
+        unit_area,
+        adjacency,
+        params.min_group_fraction * nominal * ab * ab,
+        max_members=10**9,
+        same=lambda a, b: resp_of[a] == resp_of[b],
+    )
 
-    return _assemble(units, pieces, resp_of, area_of, territories, territory_geoms, county_code, lattice,
-                     boundary, notes, step)
+    return _assemble(
+        units,
+        pieces,
+        resp_of,
+        area_of,
+        territories,
+        territory_geoms,
+        county_code,
+        lattice,
+        boundary,
+        notes,
+        step,
+    )
 
 
 def _grouped(
@@ -428,6 +476,7 @@ def _assemble(
     step: Step,
 ) -> GeneratedGrid:
     """Number the groups north-west first and build the cells of the four levels."""
+
     def reading_order(rows_cols: list[tuple[int, int]]) -> tuple[int, int]:
         top = max(r for r, _ in rows_cols)
         return (-top, min(c for r, c in rows_cols if r == top))
@@ -444,24 +493,40 @@ def _assemble(
     for key in resp_units:
         by_territory[key[0]].append(key)
     for t_index, territory in enumerate(territories):
-        keys = sorted(by_territory.get(t_index, []),
-                      key=lambda k: reading_order([(units[u][1], units[u][2]) for u in resp_units[k]]))
+        keys = sorted(
+            by_territory.get(t_index, []),
+            key=lambda k: reading_order([(units[u][1], units[u][2]) for u in resp_units[k]]),
+        )
         if len(keys) > 999:
             raise GeneratorError(f"镇街「{territory.name}」的责任网格超过 999 个，请增大网格块尺寸。")
         t_code = county_code + territory.code3
         mgmt_index = len(cells)
-        cells.append(GeneratedCell(1, t_code, f"{territory.name}管理网格", territory_geoms[t_index], None, territory.key))
+        cells.append(
+            GeneratedCell(
+                1, t_code, f"{territory.name}管理网格", territory_geoms[t_index], None, territory.key
+            )
+        )
         resp_geoms = []
         for r_seq, rkey in enumerate(keys, start=1):
             r_code = f"{t_code}{r_seq:03d}"
             r_index = len(cells)
-            cells.append(GeneratedCell(2, r_code, f"{territory.name}第{r_seq}责任网格", shapely.Polygon(),
-                                       mgmt_index, territory.key))
+            cells.append(
+                GeneratedCell(
+                    2,
+                    r_code,
+                    f"{territory.name}第{r_seq}责任网格",
+                    shapely.Polygon(),
+                    mgmt_index,
+                    territory.key,
+                )
+            )
             members = resp_units[rkey]
             areas: dict[tuple[Any, int, int], list[int]] = defaultdict(list)
             for u in members:
                 areas[area_of[u]].append(u)
-            area_keys = sorted(areas, key=lambda k: reading_order([(units[u][1], units[u][2]) for u in areas[k]]))
+            area_keys = sorted(
+                areas, key=lambda k: reading_order([(units[u][1], units[u][2]) for u in areas[k]])
+            )
             if len(area_keys) > 99:
                 raise GeneratorError(f"责任网格 {r_code} 的区域网格超过 99 个，请调整网格块尺寸。")
             unit_seq = 0
@@ -469,15 +534,30 @@ def _assemble(
             for a_seq, akey in enumerate(area_keys, start=1):
                 a_code = f"{r_code}-{a_seq:02d}"
                 a_index = len(cells)
-                cells.append(GeneratedCell(3, a_code, f"{territory.name}区域网格{r_seq:03d}-{a_seq:02d}",
-                                           shapely.Polygon(), r_index, territory.key))
+                cells.append(
+                    GeneratedCell(
+                        3,
+                        a_code,
+                        f"{territory.name}区域网格{r_seq:03d}-{a_seq:02d}",
+                        shapely.Polygon(),
+                        r_index,
+                        territory.key,
+                    )
+                )
                 geoms = []
                 for u in sorted(areas[akey], key=lambda u: (-units[u][1], units[u][2])):
                     unit_seq += 1
                     geoms.append(unit_geoms[u])
-                    cells.append(GeneratedCell(4, f"{r_code}{unit_seq:03d}",
-                                               f"{territory.name}单元网格{r_seq:03d}-{unit_seq:03d}",
-                                               unit_geoms[u], a_index, territory.key))
+                    cells.append(
+                        GeneratedCell(
+                            4,
+                            f"{r_code}{unit_seq:03d}",
+                            f"{territory.name}单元网格{r_seq:03d}-{unit_seq:03d}",
+                            unit_geoms[u],
+                            a_index,
+                            territory.key,
+                        )
+                    )
                 cells[a_index].geometry = _merge_union(geoms)
                 area_geoms.append(cells[a_index].geometry)
             if unit_seq > 999:

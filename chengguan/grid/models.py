@@ -87,12 +87,19 @@ class GridLayer(TimeStampedModel):
 
 
 class GridCell(models.Model):
-    layer = models.ForeignKey(GridLayer, verbose_name=_("网格版本"), on_delete=models.CASCADE, related_name="cells")
+    layer = models.ForeignKey(
+        GridLayer, verbose_name=_("网格版本"), on_delete=models.CASCADE, related_name="cells"
+    )
     level = models.PositiveSmallIntegerField(_("层级"), choices=GridLevel.choices)
     code = models.CharField(_("网格编码"), max_length=32)
     name = models.CharField(_("名称"), max_length=100)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级网格"), null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+        "self",
+        verbose_name=_("上级网格"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
     )
     territory = models.ForeignKey(
         OrgUnit,
@@ -142,8 +149,12 @@ class GridDuty(TimeStampedModel):
     with the same code, so replacing the grid does not lose who is responsible where.
     """
 
-    cell = models.ForeignKey(GridCell, verbose_name=_("网格"), on_delete=models.CASCADE, related_name="duties")
-    staff = models.ForeignKey(Staff, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="grid_duties")
+    cell = models.ForeignKey(
+        GridCell, verbose_name=_("网格"), on_delete=models.CASCADE, related_name="duties"
+    )
+    staff = models.ForeignKey(
+        Staff, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="grid_duties"
+    )
     role = models.CharField(_("职责"), max_length=24, choices=DutyRole.choices)
     department = models.ForeignKey(
         OrgUnit,

@@ -77,7 +77,11 @@ def _to_wgs84(crs_text: str | None) -> tuple[Transformer | None, str]:
         raise GridFileError(f"无法识别文件的坐标参考系（{crs_text}）：{exc}") from exc
     authority = crs.to_authority()
     name = f"{authority[0]}:{authority[1]}" if authority else crs.name
-    if name in _LONLAT_CRS or (crs.is_geographic and crs.ellipsoid and crs.ellipsoid.name.startswith(("WGS 84", "CGCS2000", "GRS 1980"))):
+    if name in _LONLAT_CRS or (
+        crs.is_geographic
+        and crs.ellipsoid
+        and crs.ellipsoid.name.startswith(("WGS 84", "CGCS2000", "GRS 1980"))
+    ):
         return None, name
     return Transformer.from_crs(crs, "EPSG:4326", always_xy=True), name
 
@@ -100,11 +104,15 @@ def read_features(
             "Shapefile（.shp，或打包的 .zip）或 GeoPackage（.gpkg）。"
         )
     if suffix == ".shp":
-        missing = [ext for ext in (".shx", ".dbf") if not source.with_suffix(ext).exists()
-                   and not source.with_suffix(ext.upper()).exists()]
+        missing = [
+            ext
+            for ext in (".shx", ".dbf")
+            if not source.with_suffix(ext).exists() and not source.with_suffix(ext.upper()).exists()
+        ]
         if missing:
             raise GridFileError(
-                f"Shapefile 不完整：缺少同名的 {'、'.join(missing)} 文件。请把 .shp、.shx、.dbf、.prj 放在同一目录，或打包成 .zip。"
+                f"Shapefile 不完整：缺少同名的 {'、'.join(missing)} 文件。"
+                "请把 .shp、.shx、.dbf、.prj 放在同一目录，或打包成 .zip。"
             )
     gdal_path = f"/vsizip/{source}" if suffix == ".zip" else str(source)
     try:
@@ -117,10 +125,13 @@ def read_features(
         hint = f"文件中的图层有：{'、'.join(layers)}。" if layers else ""
         raise GridFileError(f"无法读取图层「{layer or ''}」：{exc}。{hint}") from exc
     except (pyogrio.errors.DataSourceError, pyogrio.errors.GeometryError, pyogrio.errors.FieldError) as exc:
-        raise GridFileError(f"无法读取文件 {source.name}：文件已损坏或不是支持的地理数据格式（{exc}）。") from exc
+        raise GridFileError(
+            f"无法读取文件 {source.name}：文件已损坏或不是支持的地理数据格式（{exc}）。"
+        ) from exc
     except UnicodeDecodeError as exc:
         raise GridFileError(
-            f"文件 {source.name} 的属性表编码无法识别。Shapefile 常用 GBK 编码，请指定编码（例如 --encoding gbk）。"
+            f"文件 {source.name} 的属性表编码无法识别。"
+            "Shapefile 常用 GBK 编码，请指定编码（例如 --encoding gbk）。"
         ) from exc
 
     fields = [str(name) for name in meta["fields"]]
@@ -139,7 +150,10 @@ def read_features(
             problems.append(f"第 {number} 个要素没有几何图形")
             continue
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append(f"第 {number} 个要素是{_TYPE_NAMES.get(geom.geom_type, geom.geom_type)}，网格必须是面（多边形）")
+            problems.append(
+                f"第 {number} 个要素是{_TYPE_NAMES.get(geom.geom_type, geom.geom_type)}，"
+                "网格必须是面（多边形）"
+            )
             continue
         if shapely.has_z(geom):
             geom = shapely.force_2d(geom)
@@ -159,7 +173,8 @@ def read_features(
     bounds = shapely.total_bounds(geoms)
     if not is_lonlat_bounds(bounds):
         raise GridFileError(
-            f"文件 {source.name} 的坐标不是经纬度（范围 {bounds[0]:.1f}, {bounds[1]:.1f} – {bounds[2]:.1f}, {bounds[3]:.1f}）。"
+            f"文件 {source.name} 的坐标不是经纬度（"
+            f"范围 {bounds[0]:.1f}, {bounds[1]:.1f} – {bounds[2]:.1f}, {bounds[3]:.1f}）。"
             "若是投影坐标，请附上 .prj 文件或在 GIS 软件中导出为 WGS-84/CGCS2000 经纬度。"
         )
     if gcj02:

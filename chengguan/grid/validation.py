@@ -18,6 +18,7 @@ larger ones are errors.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -29,7 +30,14 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from chengguan.core.progress import Progress
-from chengguan.grid.geometry import GeomArray, PlanarFrame, areas_m2, describe_place, geojson_geometry, repaired
+from chengguan.grid.geometry import (
+    GeomArray,
+    PlanarFrame,
+    areas_m2,
+    describe_place,
+    geojson_geometry,
+    repaired,
+)
 
 LEVEL_NAMES = {1: "管理网格", 2: "责任网格", 3: "区域网格", 4: "单元网格"}
 UNIT_LEVEL = 4
@@ -161,7 +169,10 @@ class Report:
         if self.boundary_area_m2 is not None:
             lines.append(f"辖区边界面积 {self.boundary_area_m2 / 1e6:,.3f} 平方公里")
         t = self.tolerances
-        lines.append(f"容差：{t.area_m2:g} 平方米以下的缝隙/重叠记为细小碎片（警告）；平均宽度不足 {t.sliver_width_m:g} 米的网格部分记为碎片。")
+        lines.append(
+            f"容差：{t.area_m2:g} 平方米以下的缝隙/重叠记为细小碎片（警告）；"
+            f"平均宽度不足 {t.sliver_width_m:g} 米的网格部分记为碎片。"
+        )
         lines.append("")
         lines.append(self.summary())
         by_kind: dict[str, list[Issue]] = defaultdict(list)
@@ -208,7 +219,9 @@ class _Context:
             shapely.prepare(self.boundary)
         self.by_level: dict[int, np.ndarray] = {}
         for level in sorted({c.level for c in cells}):
-            self.by_level[level] = np.array([i for i, c in enumerate(cells) if c.level == level], dtype=np.int64)
+            self.by_level[level] = np.array(
+                [i for i, c in enumerate(cells) if c.level == level], dtype=np.int64
+            )
         self.trees: dict[int, shapely.STRtree] = {}
 
     def tree(self, level: int) -> shapely.STRtree:
@@ -289,21 +302,36 @@ def _check_geometry(ctx: _Context, report: Report) -> None:
     reasons = shapely.is_valid_reason(ctx.raw)
     for i, (cell, reason) in enumerate(zip(ctx.cells, reasons, strict=True)):
         if cell.geometry.is_empty or ctx.areas[i] <= 0:
-            report.add(Issue("empty_geometry", Severity.ERROR, f"{cell.label} 的几何图形为空或面积为零。",
-                             cell.level, [cell.code], 0.0))
+            report.add(
+                Issue(
+                    "empty_geometry",
+                    Severity.ERROR,
+                    f"{cell.label} 的几何图形为空或面积为零。",
+                    cell.level,
+                    [cell.code],
+                    0.0,
+                )
+            )
             continue
         if reason == "Valid Geometry":
             continue
         where = _reason_place(reason)
         plain = _REASONS.get(reason.split("[")[0].strip(), reason.split("[")[0].strip())
         place = f"，位置 {describe_place(*where)}" if where else ""
-        report.add(Issue(
-            "invalid_geometry", Severity.ERROR,
-            f"{cell.label} 的多边形无效：{plain}{place}。请在 GIS 软件中修复（如“修复几何”）后重新导入。"
-            + (f"（{cell.source}）" if cell.source else ""),
-            cell.level, [cell.code], None, where[0] if where else None, where[1] if where else None,
-            {"type": "Point", "coordinates": list(where)} if where else None,
-        ))
+        report.add(
+            Issue(
+                "invalid_geometry",
+                Severity.ERROR,
+                f"{cell.label} 的多边形无效：{plain}{place}。请在 GIS 软件中修复（如“修复几何”）后重新导入。"
+                + (f"（{cell.source}）" if cell.source else ""),
+                cell.level,
+                [cell.code],
+                None,
+                where[0] if where else None,
+                where[1] if where else None,
+                {"type": "Point", "coordinates": list(where)} if where else None,
+            )
+        )
 
 
 _REASONS = {
@@ -334,21 +362,44 @@ def _check_codes(ctx: _Context, report: Report) -> None:
         if counts[cell.code] > 1 and cell.code not in seen:
             seen.add(cell.code)
             holders = [c.label for c in ctx.cells if c.code == cell.code]
-            report.add(Issue("duplicate_code", Severity.ERROR,
-                             f"编码 {cell.code} 被 {len(holders)} 个网格重复使用：{'、'.join(holders)}。",
-                             cell.level, [cell.code]))
+            report.add(
+                Issue(
+                    "duplicate_code",
+                    Severity.ERROR,
+                    f"编码 {cell.code} 被 {len(holders)} 个网格重复使用：{'、'.join(holders)}。",
+                    cell.level,
+                    [cell.code],
+                )
+            )
     for cell in ctx.cells:
         if cell.level == UNIT_LEVEL and not UNIT_CODE.match(cell.code):
-            report.add(Issue("code_format", Severity.WARNING,
-                             f"单元网格 {cell.label} 的编码不是标准的 15 位（6 位区划 + 3 位街道 + 3 位社区 + 3 位顺序码）。",
-                             cell.level, [cell.code]))
+            report.add(
+                Issue(
+                    "code_format",
+                    Severity.WARNING,
+                    f"单元网格 {cell.label} 的编码不是标准的 15 位"
+                    "（6 位区划 + 3 位街道 + 3 位社区 + 3 位顺序码）。",
+                    cell.level,
+                    [cell.code],
+                )
+            )
         if cell.parent is not None:
             parent = ctx.cells[cell.parent]
-            if (cell.code.isdigit() and parent.code.isdigit() and len(cell.code) > len(parent.code)
-                    and not cell.code.startswith(parent.code)):
-                report.add(Issue("code_prefix", Severity.WARNING,
-                                 f"{cell.label} 的编码不以上级网格 {parent.label} 的编码开头，请核对所属关系。",
-                                 cell.level, [cell.code, parent.code]))
+            if (
+                cell.code.isdigit()
+                and parent.code.isdigit()
+                and len(cell.code) > len(parent.code)
+                and not cell.code.startswith(parent.code)
+            ):
+                report.add(
+                    Issue(
+                        "code_prefix",
+                        Severity.WARNING,
+                        f"{cell.label} 的编码不以上级网格 {parent.label} 的编码开头，请核对所属关系。",
+                        cell.level,
+                        [cell.code, parent.code],
+                    )
+                )
 
 
 def _check_overlaps(ctx: _Context, report: Report, level: int) -> set[int]:
@@ -376,12 +427,20 @@ def _check_overlaps(ctx: _Context, report: Report, level: int) -> set[int]:
         biggest = max(pieces, key=lambda p: p.area)
         lon, lat = ctx.place(biggest)
         ca, cb = ctx.cells[ia], ctx.cells[ib]
-        report.add(Issue(
-            "overlap" if area >= ctx.tol.area_m2 else "sliver",
-            ctx.severity(area),
-            f"{LEVEL_NAMES.get(level, '')} {ca.label} 与 {cb.label} 重叠 {_fmt_area(area)}，位于 {describe_place(lon, lat)} 附近。",
-            level, [ca.code, cb.code], area, lon, lat, ctx.drawable(shapely.union_all(pieces)),
-        ))
+        report.add(
+            Issue(
+                "overlap" if area >= ctx.tol.area_m2 else "sliver",
+                ctx.severity(area),
+                f"{LEVEL_NAMES.get(level, '')} {ca.label} 与 {cb.label} 重叠 {_fmt_area(area)}，"
+                f"位于 {describe_place(lon, lat)} 附近。",
+                level,
+                [ca.code, cb.code],
+                area,
+                lon,
+                lat,
+                ctx.drawable(shapely.union_all(pieces)),
+            )
+        )
     return involved
 
 
@@ -412,8 +471,12 @@ def _check_gaps(ctx: _Context, report: Report, level: int, overlap_cells: set[in
         _report_outside_boundary(ctx, report, level, outside)
     else:
         # Without a district boundary only enclosed holes are certainly gaps.
-        holes = [shapely.Polygon(ring) for poly in shapely.get_parts(union) if poly.geom_type == "Polygon"
-                 for ring in poly.interiors]
+        holes = [
+            shapely.Polygon(ring)
+            for poly in shapely.get_parts(union)
+            if poly.geom_type == "Polygon"
+            for ring in poly.interiors
+        ]
         gaps = shapely.union_all(holes) if holes else shapely.Polygon()
     pieces = ctx.pieces(gaps)
     for piece in pieces:
@@ -421,12 +484,20 @@ def _check_gaps(ctx: _Context, report: Report, level: int, overlap_cells: set[in
         lon, lat = ctx.place(piece)
         near = ctx.neighbours(level, piece)
         around = f"，周边网格：{ctx.names(near)}" if near else ""
-        report.add(Issue(
-            "gap" if area >= ctx.tol.area_m2 else "sliver",
-            ctx.severity(area),
-            f"{LEVEL_NAMES.get(level, '')}缝隙 {_fmt_area(area)}，位于 {describe_place(lon, lat)} 附近{around}。",
-            level, [ctx.cells[i].code for i in near], area, lon, lat, ctx.drawable(piece),
-        ))
+        report.add(
+            Issue(
+                "gap" if area >= ctx.tol.area_m2 else "sliver",
+                ctx.severity(area),
+                f"{LEVEL_NAMES.get(level, '')}缝隙 {_fmt_area(area)}，"
+                f"位于 {describe_place(lon, lat)} 附近{around}。",
+                level,
+                [ctx.cells[i].code for i in near],
+                area,
+                lon,
+                lat,
+                ctx.drawable(piece),
+            )
+        )
     return shapely.union_all(pieces) if pieces else None
 
 
@@ -435,12 +506,20 @@ def _report_outside_boundary(ctx: _Context, report: Report, level: int, outside:
         area = float(piece.area)
         lon, lat = ctx.place(piece)
         near = ctx.neighbours(level, piece)
-        report.add(Issue(
-            "outside_boundary" if area >= ctx.tol.area_m2 else "sliver",
-            ctx.severity(area),
-            f"{LEVEL_NAMES.get(level, '')} {ctx.names(near)} 超出辖区边界 {_fmt_area(area)}，位于 {describe_place(lon, lat)} 附近。",
-            level, [ctx.cells[i].code for i in near], area, lon, lat, ctx.drawable(piece),
-        ))
+        report.add(
+            Issue(
+                "outside_boundary" if area >= ctx.tol.area_m2 else "sliver",
+                ctx.severity(area),
+                f"{LEVEL_NAMES.get(level, '')} {ctx.names(near)} 超出辖区边界 {_fmt_area(area)}，"
+                f"位于 {describe_place(lon, lat)} 附近。",
+                level,
+                [ctx.cells[i].code for i in near],
+                area,
+                lon,
+                lat,
+                ctx.drawable(piece),
+            )
+        )
 
 
 def _check_slivers(ctx: _Context, report: Report, level: int) -> None:
@@ -457,18 +536,27 @@ def _check_slivers(ctx: _Context, report: Report, level: int) -> None:
                 continue
             cell = ctx.cells[int(i)]
             lon, lat = ctx.place(part)
-            report.add(Issue(
-                "sliver", Severity.WARNING,
-                f"{cell.label} 含细小碎片：面积 {_fmt_area(area)}，平均宽度 {width:.2f} 米，位于 {describe_place(lon, lat)}。",
-                level, [cell.code], area, lon, lat, ctx.drawable(part),
-            ))
+            report.add(
+                Issue(
+                    "sliver",
+                    Severity.WARNING,
+                    f"{cell.label} 含细小碎片：面积 {_fmt_area(area)}，平均宽度 {width:.2f} 米，"
+                    f"位于 {describe_place(lon, lat)}。",
+                    level,
+                    [cell.code],
+                    area,
+                    lon,
+                    lat,
+                    ctx.drawable(part),
+                )
+            )
 
 
 def _check_nesting(
     ctx: _Context, report: Report, overlap_cells: set[int], gap_regions: dict[int, BaseGeometry | None]
 ) -> None:
     levels = sorted(ctx.by_level)
-    for upper, lower in zip(levels, levels[1:], strict=False):
+    for upper, lower in itertools.pairwise(levels):
         idx = ctx.by_level[lower]
         children: dict[int, list[int]] = defaultdict(list)
         with_parent: list[int] = []
@@ -476,9 +564,16 @@ def _check_nesting(
             parent = ctx.cells[i].parent
             if parent is None or ctx.cells[parent].level != upper:
                 cell = ctx.cells[i]
-                report.add(Issue("missing_parent", Severity.ERROR,
-                                 f"{LEVEL_NAMES.get(lower, '')} {cell.label} 没有所属的{LEVEL_NAMES.get(upper, '上级网格')}。",
-                                 lower, [cell.code]))
+                report.add(
+                    Issue(
+                        "missing_parent",
+                        Severity.ERROR,
+                        f"{LEVEL_NAMES.get(lower, '')} {cell.label} "
+                        f"没有所属的{LEVEL_NAMES.get(upper, '上级网格')}。",
+                        lower,
+                        [cell.code],
+                    )
+                )
                 continue
             children[parent].append(i)
             with_parent.append(i)
@@ -500,13 +595,21 @@ def _check_nesting(
                     child, parent = ctx.cells[int(kids[j])], ctx.cells[int(parents[j])]
                     suspicious.add(int(parents[j]))
                     lon, lat = ctx.place(max(pieces, key=lambda p: p.area))
-                    report.add(Issue(
-                        "outside_parent" if area >= ctx.tol.area_m2 else "sliver",
-                        ctx.severity(area),
-                        f"{LEVEL_NAMES.get(lower, '')} {child.label} 有 {_fmt_area(area)} 超出其上级 {parent.label}，"
-                        f"位于 {describe_place(lon, lat)} 附近。",
-                        lower, [child.code, parent.code], area, lon, lat, ctx.drawable(shapely.union_all(pieces)),
-                    ))
+                    report.add(
+                        Issue(
+                            "outside_parent" if area >= ctx.tol.area_m2 else "sliver",
+                            ctx.severity(area),
+                            f"{LEVEL_NAMES.get(lower, '')} {child.label} 有 {_fmt_area(area)} 超出其上级 "
+                            f"{parent.label}，"
+                            f"位于 {describe_place(lon, lat)} 附近。",
+                            lower,
+                            [child.code, parent.code],
+                            area,
+                            lon,
+                            lat,
+                            ctx.drawable(shapely.union_all(pieces)),
+                        )
+                    )
             # Children inside their parent that add up to its area cover it, unless some of
             # them overlap each other: only the doubtful parents get the exact (costly) test.
             covered: dict[int, float] = defaultdict(float)
@@ -532,14 +635,27 @@ def _check_nesting(
             parent_cell = ctx.cells[p]
             biggest = max(pieces, key=lambda piece: piece.area)
             lon, lat = ctx.place(biggest)
-            others = [i for i in ctx.neighbours(lower, biggest.buffer(-0.05) if biggest.area > 1 else biggest)
-                      if ctx.cells[i].parent != p]
+            others = [
+                i
+                for i in ctx.neighbours(lower, biggest.buffer(-0.05) if biggest.area > 1 else biggest)
+                if ctx.cells[i].parent != p
+            ]
             who = f"，该处由其他上级的 {ctx.names(others)} 覆盖" if others else ""
-            report.add(Issue(
-                "parent_not_covered" if area >= ctx.tol.area_m2 else "sliver",
-                ctx.severity(area),
-                f"{LEVEL_NAMES.get(upper, '')} {parent_cell.label} 有 {_fmt_area(area)} 未被其{LEVEL_NAMES.get(lower, '下级网格')}覆盖，"
-                f"最大一处位于 {describe_place(lon, lat)} 附近{who}。" if kids_of_p else
-                f"{LEVEL_NAMES.get(upper, '')} {parent_cell.label} 没有任何{LEVEL_NAMES.get(lower, '下级网格')}。",
-                upper, [parent_cell.code], area, lon, lat, ctx.drawable(shapely.union_all(pieces)),
-            ))
+            report.add(
+                Issue(
+                    "parent_not_covered" if area >= ctx.tol.area_m2 else "sliver",
+                    ctx.severity(area),
+                    f"{LEVEL_NAMES.get(upper, '')} {parent_cell.label} 有 {_fmt_area(area)} 未被其"
+                    f"{LEVEL_NAMES.get(lower, '下级网格')}覆盖，"
+                    f"最大一处位于 {describe_place(lon, lat)} 附近{who}。"
+                    if kids_of_p
+                    else f"{LEVEL_NAMES.get(upper, '')} {parent_cell.label} 没有任何"
+                    f"{LEVEL_NAMES.get(lower, '下级网格')}。",
+                    upper,
+                    [parent_cell.code],
+                    area,
+                    lon,
+                    lat,
+                    ctx.drawable(shapely.union_all(pieces)),
+                )
+            )
