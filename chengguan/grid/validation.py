@@ -83,6 +83,7 @@ class CellInput:
     geometry: BaseGeometry  # WGS-84
     parent: int | None = None  # index of the parent in the same list
     source: str = ""  # where it came from, e.g. "communities.geojson 第 12 个要素"
+    parent_ref: str = ""  # the parent as the file names it, when it could not be found
 
     @property
     def label(self) -> str:
@@ -569,7 +570,10 @@ def _check_nesting(
                         "missing_parent",
                         Severity.ERROR,
                         f"{LEVEL_NAMES.get(lower, '')} {cell.label} "
-                        f"没有所属的{LEVEL_NAMES.get(upper, '上级网格')}。",
+                        f"没有所属的{LEVEL_NAMES.get(upper, '上级网格')}"
+                        + (f"（文件中写的上级「{cell.parent_ref}」不存在）" if cell.parent_ref else "")
+                        + (f"（{cell.source}）" if cell.source else "")
+                        + "。",
                         lower,
                         [cell.code],
                     )

@@ -1,0 +1,114 @@
+"""Reads of the grid app: the active layer, cells in a map viewport, the point locator."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import QuerySet
+
+from chengguan.grid.geometry import from_wkb, geojson_geometry
+from chengguan.grid.locator import Location, Locator, LocatorInput
+from chengguan.grid.models import GridCell, GridDuty, GridLayer, LayerStatus
+
+
+def active_layer() -> GridLayer | None:
+    return GridLayer.objects.filter(status=LayerStatus.ACTIVE).first()
+
+
+def layer_cells(layer: GridLayer, level: int | None = None) -> QuerySet[GridCell]:
+    qs = GridCell.objects.filter(layer=layer)
+    return qs.filter(level=level) if level is not None else qs
+
+
+def cells_in_view(
+    layer: GridLayer, level: int, west: float, south: float, east: float, north: float, limit: int = 5000
+) -> QuerySet[GridCell]:
+    """Cells of one level whose bounding box meets the viewport (coarse, index-backed)."""
+    return (
+        GridCell.objects.filter(
+            layer=layer,
+            level=level,
+            min_lon__lte=east,
+            max_lon__gte=west,
+            min_lat__lte=north,
+            max_lat__gte=south,
+        )
+        .order_by("code")
+        .only("id", "level", "code", "name", "geometry", "label_lon", "label_lat", "area_m2", "territory_id")[
+            :limit
+        ]
+    )
+
+
+def cells_geojson(cells: Iterable[GridCell], precision: int = 6) -> dict[str, Any]:
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": cell.pk,
+                "geometry": geojson_geometry(from_wkb(cell.geometry), precision),
+                "properties": {
+                    "id": cell.pk,
+                    "level": cell.level,
+                    "code": cell.code,
+                    "name": cell.name,
+                    "area_m2": round(cell.area_m2, 1),
+                },
+            }
+            for cell in cells
+        ],
+    }
+
+
+def duties_of(cell: GridCell) -> QuerySet[GridDuty]:
+    return cell.duties.select_related("staff", "department").order_by("role", "staff__name")
+
+
+# -- the point locator --------------------------------------------------------------------
+# One locator per process, rebuilt when the active layer or its revision changes; reading
+# that pair is one indexed query, so every caller (and every app server) notices a change.
+_lock = threading.Lock()
+_cached: Locator | None = None
+
+
+def _version() -> tuple[int, int] | None:
+    row = GridLayer.objects.filter(status=LayerStatus.ACTIVE).values_list("pk", "revision").first()
+    return (row[0], row[1]) if row else None
+
+
+def build_locator(layer: GridLayer) -> Locator:
+    rows = GridCell.objects.filter(layer=layer).values_list(
+        "pk", "level", "code", "name", "parent_id", "territory_id", "geometry"
+    )
+    inputs = [
+        LocatorInput(pk, level, code, name, parent, territory, from_wkb(geom))
+        for pk, level, code, name, parent, territory, geom in rows.iterator(chunk_size=5000)
+    ]
+    boundary = from_wkb(layer.boundary) if layer.boundary else None
+    return Locator(inputs, lattice=layer.lattice, boundary=boundary, version=(layer.pk, layer.revision))
+
+
+def get_locator() -> Locator | None:
+    """The locator of the active grid (None when no grid is active)."""
+    global _cached
+    version = _version()
+    if version is None:
+        return None
+    cached = _cached
+    if cached is not None and cached.version == version:
+        return cached
+    with _lock:
+        if _cached is not None and _cached.version == version:
+            return _cached
+        layer = GridLayer.objects.get(pk=version[0])
+        _cached = build_locator(layer)
+        return _cached
+
+
+def locate(lon: float, lat: float) -> Location | None:
+    """Point (WGS-84) → its cells at the four levels and its territory; None when no grid."""
+    locator = get_locator()
+    return locator.locate(lon, lat) if locator is not None else None
