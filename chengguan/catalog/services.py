@@ -111,15 +111,21 @@ class LoadReport:
     def changed(self) -> bool:
         return any(part.changed for part in self.parts.values())
 
+    @property
+    def created(self) -> int:
+        return sum(part.created for part in self.parts.values())
+
+    @property
+    def updated(self) -> int:
+        return sum(part.updated for part in self.parts.values())
+
     def lines(self) -> list[str]:
         return [f"{PART_LABELS[name]}：{part.summary()}" for name, part in self.parts.items()]
 
     def summary(self) -> str:
         if not self.changed:
             return "目录数据与发布文件一致，全部未变。"
-        created = sum(p.created for p in self.parts.values())
-        updated = sum(p.updated for p in self.parts.values())
-        return f"载入完成：新增 {created} 条，更新 {updated} 条。"
+        return f"载入完成：新增 {self.created} 条，更新 {self.updated} 条。"
 
 
 # ----------------------------------------------------------------------------------------
@@ -259,6 +265,10 @@ def catalog_load(
                 else:
                     report.parts[name] = _write_powers(data.powers, snapshot=True, reset=reset_local)
     return report
+
+
+# The demo builder (chengguan.demo) looks the loader up under the command's name.
+load_catalog = catalog_load
 
 
 def _load_domains(domains: Sequence[files.DomainEntry]) -> PartReport:
