@@ -22,19 +22,6 @@ ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "chengguan-demo"
 STAFF_PASSWORD = "chengguan-demo"
 
-SEED_DOMAINS = [
-    ("sanitation", "市容环卫"),
-    ("planning", "规划"),
-    ("greening", "绿化"),
-    ("municipal", "市政"),
-    ("environment", "环保"),
-    ("market", "市场监管"),
-    ("traffic", "交通"),
-    ("housing", "房产"),
-    ("property", "物业"),
-]
-
-
 @dataclass
 class Summary:
     created: Counter[str] = field(default_factory=Counter)
@@ -49,9 +36,7 @@ class Summary:
 def build(progress: Progress | None = None, *, with_grid: bool = True) -> Summary:
     progress = progress or Progress()
     summary = Summary()
-    with progress.stage("职能领域"):
-        _domains(summary)
-    with progress.stage("部件事项目录（GB/T 47678.5-2026）"):
+    with progress.stage("职能领域与部件事项目录（GB/T 47678.5-2026）"):
         _catalog(summary, progress)
     with progress.stage("单位：执法局、城管委及 42 个成员单位、执法中队、村社区"):
         _units(summary)
@@ -66,24 +51,11 @@ def build(progress: Progress | None = None, *, with_grid: bool = True) -> Summar
     return summary
 
 
-def _domains(summary: Summary) -> None:
-    for order, (code, name) in enumerate(SEED_DOMAINS, start=1):
-        _obj, created = FunctionalDomain.objects.get_or_create(
-            code=code, defaults={"name": name, "order": order}
-        )
-        summary.created["职能领域"] += created
-
-
 def _catalog(summary: Summary, progress: Progress) -> None:
-    from chengguan.catalog import services as catalog_services
+    from chengguan.catalog.services import catalog_load as loader
 
-    loader = getattr(catalog_services, "load_catalog", None)
-    if loader is None:
-        summary.notes.append("目录加载器不可用，跳过部件事项目录。")
-        return
-    report = loader()
-    created = getattr(report, "created", 0)
-    summary.created["目录条目"] += int(created) if isinstance(created, int) else 0
+    report = loader(progress=progress)
+    summary.created["目录条目"] += sum(part.created for part in report.parts.values())
 
 
 @transaction.atomic
@@ -237,7 +209,7 @@ def _routing(summary: Summary) -> None:
 
 def _grid(summary: Summary, progress: Progress) -> None:
     try:
-        from chengguan.grid import demo as grid_demo  # type: ignore[attr-defined]
+        from chengguan.grid import demo as grid_demo
     except ImportError:
         return
     territories = list(
@@ -246,9 +218,8 @@ def _grid(summary: Summary, progress: Progress) -> None:
         ).order_by("code")
     )
     result = grid_demo.build_demo_grid(progress, territories)
-    created = getattr(result, "created", None)
-    if isinstance(created, int):
-        summary.created["网格"] += created
+    if result.get("created"):
+        summary.created["网格"] += sum(result["cells"].values())
 
 
 def _admin(summary: Summary) -> None:

@@ -18,7 +18,7 @@ def demo_org(db):
 
     from chengguan.core.progress import Progress
 
-    build(Progress(io.StringIO()))
+    build(Progress(io.StringIO()), with_grid=False)
 
 
 @pytest.mark.django_db
