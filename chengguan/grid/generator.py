@@ -203,6 +203,8 @@ def _normalise_territories(
         if t.geometry is None:
             raise GeneratorError(f"镇街「{t.name}」没有边界。")
         own = polygonal(shapely.intersection(repaired(t.geometry), boundary)) or shapely.Polygon()
+        if own.is_empty:
+            raise GeneratorError(f"镇街「{t.name}」的边界与辖区边界没有重叠。")
         clipped = polygonal(shapely.difference(own, taken)) or shapely.Polygon()
         overlap_total += own.area - clipped.area
         pieces.append(clipped)
@@ -229,7 +231,7 @@ def _normalise_territories(
         notes.append(f"约 {unassigned * mlon * mlat:,.0f} 平方米辖区不在任何镇街边界内，已并入相邻镇街。")
     empty = [t.name for t, p in zip(territories, pieces, strict=True) if p.is_empty]
     if empty:
-        raise GeneratorError(f"镇街「{'、'.join(empty)}」与辖区边界没有重叠。")
+        raise GeneratorError(f"镇街「{'、'.join(empty)}」的边界完全被列在前面的镇街覆盖。")
     return pieces
 
 

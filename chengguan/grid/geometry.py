@@ -25,6 +25,7 @@ FloatArray = npt.NDArray[np.float64]
 GeomArray = npt.NDArray[np.object_]
 
 _GEOD = Geod(ellps="WGS84")
+SEGMENT_DEG = 0.0002  # about 20 m
 
 
 def to_wkb(geom: BaseGeometry) -> bytes:
@@ -150,7 +151,11 @@ def areas_m2(geoms: Sequence[BaseGeometry] | GeomArray, frame: MetricFrame | Non
     if arr.size == 0:
         return np.zeros(0)
     frame = frame or MetricFrame.around(arr)
-    return np.asarray(shapely.area(frame.project(arr)), dtype=float)
+    # Edges are straight in longitude/latitude (that is how cells are stored and located);
+    # a projection bends them, so long edges are split first or a 2 km boundary edge would
+    # be off by millimetres along its length — tens of m² over a district.
+    dense = shapely.segmentize(arr, max_segment_length=SEGMENT_DEG)
+    return np.asarray(shapely.area(frame.project(dense)), dtype=float)
 
 
 def metres_per_degree(lat: float) -> tuple[float, float]:
