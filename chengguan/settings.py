@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "chengguan.routing",
     "chengguan.grid",
     "chengguan.calendar",
+    "chengguan.cases",
     "chengguan.web",
 ]
 

@@ -1,0 +1,493 @@
+"""Writes on cases: report, and every workflow transition.
+
+Each write is one transaction that locks the case row, checks the workflow table, applies the
+clock, bumps the version and appends exactly one event. A stale form (an expected version
+that is no longer current) loses with a message that the case changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from chengguan.calendar.selectors import work_calendar
+from chengguan.cases import deadlines, workflow
+from chengguan.cases.models import (
+    PUBLIC_CHANNELS,
+    Case,
+    CaseEvent,
+    Channel,
+    CitizenContact,
+    DailyCounter,
+    Urgency,
+)
+from chengguan.cases.workflow import STEP_OF_STATUS, Actor, CaseFacts, Role, Status
+from chengguan.catalog.models import Category
+from chengguan.catalog.selectors import time_limit_hours
+from chengguan.org.models import OrgUnit, Staff
+
+# Used when the catalogue has no limit for a step: a bureau should enter its own.
+FALLBACK_LIMITS: dict[str, Decimal] = {
+    "verify": Decimal(2),
+    "register": Decimal(1),
+    "dispatch": Decimal(1),
+    "handle": Decimal(16),
+    "check": Decimal(4),
+}
+
+
+class CaseError(Exception):
+    """Bad input to a case service; the message is for the clerk."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class StaleCase(CaseError):
+    pass
+
+
+@dataclass(frozen=True)
+class Location:
+    territory: OrgUnit | None = None
+    unit_grid: str = ""
+    area_grid: str = ""
+    responsibility_grid: str = ""
+    management_grid: str = ""
+
+    @property
+    def grid_codes(self) -> tuple[str, ...]:
+        """Finest level first, the order routing wants."""
+        return tuple(
+            c for c in (self.unit_grid, self.area_grid, self.responsibility_grid, self.management_grid) if c
+        )
+
+
+def locate(lat: float | None, lon: float | None) -> Location | None:
+    """The point's four grid cells and territory; None when the point is outside the grid.
+
+    Without an active grid (a fresh installation) every point is accepted, unlocated.
+    """
+    if lat is None or lon is None:
+        return Location()
+    from chengguan.grid.selectors import locate as grid_locate
+
+    found = grid_locate(lon, lat)
+    if found is None:
+        return Location()
+    if not found.found:
+        return None
+    territory = OrgUnit.objects.filter(pk=found.territory_id).first() if found.territory_id else None
+    return Location(
+        territory=territory,
+        unit_grid=found.unit.code if found.unit else "",
+        area_grid=found.area.code if found.area else "",
+        responsibility_grid=found.responsibility.code if found.responsibility else "",
+        management_grid=found.management.code if found.management else "",
+    )
+
+
+@dataclass
+class CitizenInfo:
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass
+class ReportInput:
+    category: Category
+    description: str
+    channel: str
+    lat: float | None = None
+    lon: float | None = None
+    address: str = ""
+    reporter_staff: Staff | None = None
+    reporter_user: User | None = None
+    citizen: CitizenInfo | None = None
+    urgency: str = Urgency.NORMAL
+    self_handled: bool = False
+    territory: OrgUnit | None = None
+    quantity: Decimal | None = None
+    quantity_unit: str = ""
+    tags: list[str] = field(default_factory=list)
+    area_class: str = "B"
+    work_kind: str = "ordinary"
+    at: dt.datetime | None = None
+
+
+def _next_code(day: dt.date) -> str:
+    counter, _created = DailyCounter.objects.select_for_update().get_or_create(day=day)
+    DailyCounter.objects.filter(pk=day).update(last=F("last") + 1)
+    counter.refresh_from_db()
+    return f"{day:%Y%m%d}{counter.last:05d}"
+
+
+def _limit(category: Category, step: str | None, area_class: str, work_kind: str) -> Decimal | None:
+    if not step:
+        return None
+    hours = time_limit_hours(category, step, area_class, work_kind)
+    return hours if hours is not None else FALLBACK_LIMITS[step]
+
+
+def _validate_report(data: ReportInput) -> None:
+    if not data.description.strip():
+        raise CaseError("请填写问题描述。", "description")
+    if len(data.description) > 4000:
+        raise CaseError("问题描述不能超过 4000 字。", "description")
+    if data.channel not in Channel.values:
+        raise CaseError(f"未知的来源渠道“{data.channel}”。", "channel")
+    if not data.category.active:
+        raise CaseError("该类别已停用，请选择其他类别。", "category")
+    if (data.lat is None) != (data.lon is None):
+        raise CaseError("经纬度必须同时填写。", "lat")
+    if data.lat is not None and not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180):  # type: ignore[operator]
+        raise CaseError("经纬度超出范围。", "lat")
+    if data.lat is None and not data.address.strip():
+        raise CaseError("请在地图上选点或填写地址。", "address")
+    if data.self_handled and data.reporter_staff is None:
+        raise CaseError("只有巡查员可以当场自行处置。", "self_handled")
+
+
+def report(data: ReportInput, *, calendar: Any = None) -> Case:
+    """A new case from any channel. Located, clocked and recorded with its first event."""
+    _validate_report(data)
+    at = data.at or timezone.now()
+    where = locate(data.lat, data.lon)
+    if where is None:
+        raise CaseError("该位置不在本区网格范围内，请确认位置。", "lat")
+    calendar = calendar or work_calendar()
+    status = Status.SELF_HANDLED if data.self_handled else Status.REPORTED
+    round_the_clock = data.category.round_the_clock or data.urgency == Urgency.URGENT
+    step = STEP_OF_STATUS[status]
+    clock = deadlines.start(
+        calendar,
+        step,
+        at,
+        _limit(data.category, step, data.area_class, data.work_kind),
+        round_the_clock=round_the_clock,
+    )
+    with transaction.atomic():
+        local_day = timezone.localtime(at).date()
+        case = Case.objects.create(
+            code=_next_code(local_day),
+            channel=data.channel,
+            category=data.category,
+            description=data.description.strip(),
+            address=data.address.strip(),
+            lat=data.lat,
+            lon=data.lon,
+            territory=where.territory or data.territory,
+            unit_grid=where.unit_grid,
+            area_grid=where.area_grid,
+            responsibility_grid=where.responsibility_grid,
+            management_grid=where.management_grid,
+            area_class=data.area_class,
+            work_kind=data.work_kind,
+            reporter_staff=data.reporter_staff,
+            reporter_user=data.reporter_user,
+            urgency=data.urgency,
+            quantity=data.quantity,
+            quantity_unit=data.quantity_unit,
+            tags=list(data.tags),
+            disposition_mode=data.category.disposition_mode,
+            status=status,
+            step=clock.step,
+            step_started_at=clock.started_at,
+            step_limit_hours=clock.limit_hours,
+            deadline=clock.deadline,
+            round_the_clock=round_the_clock,
+            reported_at=at,
+        )
+        if data.citizen is not None or data.channel in PUBLIC_CHANNELS:
+            citizen = data.citizen or CitizenInfo()
+            CitizenContact.objects.create(
+                case=case,
+                name=citizen.name.strip(),
+                phone=citizen.phone.strip(),
+                email=citizen.email.strip(),
+                follow_token=secrets.token_urlsafe(12),
+            )
+        _append(
+            case,
+            action="self_handle" if data.self_handled else "report",
+            label="上报并自行处置" if data.self_handled else "上报",
+            user=data.reporter_user,
+            actor_name=data.reporter_staff.name
+            if data.reporter_staff
+            else (data.citizen.name if data.citizen else ""),
+            actor_role=data.reporter_staff.role if data.reporter_staff else "citizen",
+            from_status="",
+            to_status=status,
+            at=at,
+            note="",
+            before=None,
+            after=clock.deadline,
+            data={"channel": data.channel},
+        )
+    return case
+
+
+def _append(
+    case: Case,
+    *,
+    action: str,
+    label: str,
+    user: Any,
+    actor_name: str,
+    actor_role: str,
+    from_status: str,
+    to_status: str,
+    at: dt.datetime,
+    note: str,
+    before: dt.datetime | None,
+    after: dt.datetime | None,
+    data: dict[str, Any],
+) -> CaseEvent:
+    last = CaseEvent.objects.filter(case=case).order_by("-seq").values_list("seq", flat=True).first() or 0
+    return CaseEvent.objects.create(
+        case=case,
+        seq=last + 1,
+        action=action,
+        label=label,
+        actor=user if getattr(user, "pk", None) else None,
+        actor_name=actor_name,
+        actor_role=actor_role,
+        from_status=from_status,
+        to_status=to_status,
+        at=at,
+        note=note,
+        deadline_before=before,
+        deadline_after=after,
+        data=data,
+    )
+
+
+@dataclass
+class Who:
+    """The acting person as the workflow sees them."""
+
+    user: Any
+    staff: Staff | None
+    roles: frozenset[Role]
+    name: str
+
+    @classmethod
+    def of(cls, user: Any) -> Who:
+        if user is None:
+            return cls(None, None, frozenset({Role.SYSTEM}), "系统")
+        staff = Staff.objects.filter(user=user, active=True).select_related("unit").first()
+        roles: set[Role] = set()
+        if staff is not None and staff.role in Role.__members__.values():
+            roles.add(Role(staff.role))
+        if staff is not None and staff.role in {"assistant", "bicycle_assistant"}:
+            roles.add(Role.INSPECTOR)  # grid assistants patrol and verify like inspectors
+        name = staff.name if staff else (user.get_full_name() or user.get_username())
+        return cls(user, staff, frozenset(roles), name)
+
+
+@dataclass
+class TransitionInput:
+    action: str
+    note: str = ""
+    expected_version: int | None = None
+    lead_unit: OrgUnit | None = None
+    co_handlers: Sequence[OrgUnit] = ()
+    inspector: Staff | None = None
+    extension_hours: Decimal | None = None
+    duplicate_of: Case | None = None
+    satisfaction: int | None = None
+    citizen_token: str = ""
+    at: dt.datetime | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def transition(case_id: int, change: TransitionInput, user: Any, *, calendar: Any = None) -> Case:
+    """Take one workflow action on a case, or raise WorkflowError / CaseError / StaleCase."""
+    who = Who.of(user)
+    calendar = calendar or work_calendar()
+    with transaction.atomic():
+        try:
+            case = Case.objects.select_for_update().select_related("category").get(pk=case_id)
+        except Case.DoesNotExist:
+            raise CaseError("案件不存在。", "case") from None
+        from_status = case.status
+        if change.expected_version is not None and change.expected_version != case.version:
+            raise StaleCase("案件已被他人处理（状态已变化），请刷新后重试。")
+        actor = Actor(
+            roles=who.roles | (frozenset({Role.CITIZEN}) if change.citizen_token else frozenset()),
+            unit_id=who.staff.unit_id if who.staff else None,
+            is_assigned_inspector=bool(who.staff and case.assigned_inspector_id == who.staff.pk)
+            or bool(who.staff and Role.INSPECTOR in who.roles and case.assigned_inspector_id is None),
+            is_reporter=bool(change.citizen_token) and _token_matches(case, change.citizen_token),
+        )
+        step = workflow.check(
+            change.action, CaseFacts(case.status_enum, case.lead_unit_id, bool(change.note.strip())), actor
+        )
+        at = change.at or timezone.now()
+        before = case.deadline
+        event_data = dict(change.data)
+        _apply_effects(case, step, change, at, event_data)
+        target = step.target or case.status_enum
+        new_step = STEP_OF_STATUS[target]
+        clock = deadlines.apply(
+            calendar,
+            deadlines.StepClock(
+                case.step,
+                case.step_started_at,
+                case.step_limit_hours,
+                case.step_extra_hours,
+                case.paused_at,
+                case.deadline,
+                case.round_the_clock,
+            ),
+            step.clock,
+            at,
+            new_step=new_step,
+            new_limit=_limit(case.category, new_step, case.area_class, case.work_kind),
+            extra_hours=change.extension_hours or Decimal(0),
+        )
+        if step.action == "report_back":
+            case.handled_on_time = case.deadline is None or at <= case.deadline
+        case.status = target
+        case.step, case.step_started_at, case.step_limit_hours = (
+            clock.step,
+            clock.started_at,
+            clock.limit_hours,
+        )
+        case.step_extra_hours, case.paused_at, case.deadline = (
+            clock.extra_hours,
+            clock.paused_at,
+            clock.deadline,
+        )
+        if clock.step == "handle":
+            case.handle_deadline = clock.deadline
+        if step.clock in (workflow.Clock.START, workflow.Clock.RESUME, workflow.Clock.EXTEND):
+            case.overdue_flagged = False
+        case.version += 1
+        case.save()
+        _append(
+            case,
+            action=step.action,
+            label=step.label,
+            user=user,
+            actor_name=who.name if not actor.is_reporter else "举报人",
+            actor_role=sorted(who.roles)[0]
+            if who.roles and not actor.is_reporter
+            else ("citizen" if actor.is_reporter else ""),
+            from_status=from_status,
+            to_status=target,
+            at=at,
+            note=change.note.strip(),
+            before=before,
+            after=case.deadline,
+            data=event_data,
+        )
+    return case
+
+
+def _token_matches(case: Case, token: str) -> bool:
+    stored = CitizenContact.objects.filter(case=case).values_list("follow_token", flat=True).first()
+    return stored is not None and secrets.compare_digest(stored, token)
+
+
+def _apply_effects(
+    case: Case, step: workflow.Transition, change: TransitionInput, at: dt.datetime, data: dict[str, Any]
+) -> None:
+    """What an action changes on the case besides status and clock."""
+    action = step.action
+    if action in {"send_verify", "send_check"}:
+        if change.inspector is None:
+            raise CaseError("请选择负责到场的巡查员。", "inspector")
+        if (
+            change.inspector.role not in {"inspector", "assistant", "bicycle_assistant"}
+            or not change.inspector.active
+        ):
+            raise CaseError("所选人员不是在岗巡查员。", "inspector")
+        case.assigned_inspector = change.inspector
+        data["inspector"] = change.inspector.code
+    elif action == "register":
+        case.registered_at = at
+    elif action == "dispatch":
+        lead = change.lead_unit
+        co = list(change.co_handlers)
+        if lead is None:
+            from chengguan.routing.services import route
+
+            answer = route(case.category, territory=case.territory, grid_codes=_grid_codes(case))
+            if answer is None:
+                raise CaseError("责任矩阵中没有该类别在此位置的派遣规则，请手动选择主办单位。", "lead_unit")
+            lead, co = answer.lead_unit, answer.co_handlers
+            case.routing_note = f"{answer.reason}：{answer.rule.place_label}"[:200]
+        else:
+            case.routing_note = "派遣员手动指定"
+        if not lead.active:
+            raise CaseError("所选主办单位已停用。", "lead_unit")
+        co = [u for u in co if u.pk != lead.pk]
+        case.lead_unit = lead
+        case.dispatched_at = at
+        case.save(update_fields=["lead_unit", "routing_note", "dispatched_at"])
+        case.co_handlers.set(co)
+        data.update(
+            {"lead_unit": lead.code, "co_handlers": [u.code for u in co], "routing": case.routing_note}
+        )
+    elif action == "return":
+        case.return_count += 1
+        data["lead_unit"] = case.lead_unit.code if case.lead_unit else ""
+    elif action == "request_extension":
+        hours = change.extension_hours
+        if hours is None or hours <= 0 or hours > 2000:
+            raise CaseError("请填写申请延期的工作时数（大于 0）。", "extension_hours")
+        data["hours"] = str(hours)
+    elif action == "approve_extension":
+        requested = (
+            CaseEvent.objects.filter(case=case, action="request_extension")
+            .order_by("-seq")
+            .values_list("data", flat=True)
+            .first()
+            or {}
+        )
+        hours = change.extension_hours or Decimal(str(requested.get("hours", "0")))
+        if hours <= 0:
+            raise CaseError("延期时数必须大于 0。", "extension_hours")
+        change.extension_hours = hours
+        case.extension_count += 1
+        data["hours"] = str(hours)
+    elif action == "check_fail":
+        case.rework_count += 1
+    elif action in {"close", "approve_self_handling"}:
+        case.closed_at = at
+    elif action == "mark_duplicate":
+        original = change.duplicate_of
+        if original is None or original.pk == case.pk:
+            raise CaseError("请指定与之重复的原案件。", "duplicate_of")
+        case.duplicate_of = original
+        data["duplicate_of"] = original.code
+    elif action == "supervise":
+        case.supervision_level += 1
+        data["level"] = case.supervision_level
+    elif action == "rate":
+        if change.satisfaction not in {1, 2, 3, 4, 5}:
+            raise CaseError("满意度请在 1 到 5 之间选择。", "satisfaction")
+        case.satisfaction = change.satisfaction
+        data["satisfaction"] = change.satisfaction
+
+
+def _grid_codes(case: Case) -> tuple[str, ...]:
+    return tuple(
+        c for c in (case.unit_grid, case.area_grid, case.responsibility_grid, case.management_grid) if c
+    )
+
+
+def is_public(channel: str) -> bool:
+    return channel in PUBLIC_CHANNELS
