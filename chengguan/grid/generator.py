@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.errors
 from shapely.geometry.base import BaseGeometry
 
 from chengguan.grid.geometry import lattice_edges, metres_per_degree, polygonal, repaired
@@ -261,10 +262,13 @@ class _Piece:
 def _merge_union(geoms: Sequence[BaseGeometry]) -> BaseGeometry:
     if len(geoms) == 1:
         return geoms[0]
-    merged = shapely.coverage_union_all(np.asarray(geoms, dtype=object))
-    if not merged.is_valid or merged.geom_type not in ("Polygon", "MultiPolygon"):
-        # Clipped pieces can disagree by a rounding error along a shared edge; the
-        # robust overlay union is slower but always right.
+    try:
+        merged = shapely.coverage_union_all(np.asarray(geoms, dtype=object))
+    except shapely.errors.GEOSException:
+        merged = None
+    if merged is None or not merged.is_valid or merged.geom_type not in ("Polygon", "MultiPolygon"):
+        # Clipped pieces can disagree by a rounding error along a shared edge, which the
+        # fast coverage union refuses; the robust overlay union is slower but always right.
         merged = repaired(shapely.union_all(geoms))
     return merged
 

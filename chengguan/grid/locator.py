@@ -377,7 +377,11 @@ class Raster:
         total = 0
         by_cell = np.argsort(cand_local, kind="stable")
         bounds_cells = np.flatnonzero(np.r_[True, cand_local[by_cell][1:] != cand_local[by_cell][:-1]])
-        for b, e in zip(bounds_cells, np.r_[bounds_cells[1:], len(by_cell)], strict=True):
+        if len(cand) == 0:
+            bounds_cells = bounds_cells[:0]  # every pixel is interior: no edges to keep
+        for b, e in zip(
+            bounds_cells, np.r_[bounds_cells[1:], len(by_cell)][: len(bounds_cells)], strict=True
+        ):
             members = by_cell[b:e]
             x1, y1, y2, slope = _ring_edges(garr[cand_local[members[0]]])
             maxx = np.maximum(x1, x1 + (y2 - y1) * slope)
