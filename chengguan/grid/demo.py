@@ -86,11 +86,17 @@ def _summary(layer: GridLayer, created: bool, started: float) -> dict[str, Any]:
     }
 
 
-def build_demo_grid(progress: Progress, territories: list[OrgUnit]) -> dict[str, Any]:
-    """Generate and activate the demo grid unless the same one is already active."""
+def build_demo_grid(
+    progress: Progress, territories: list[OrgUnit], *, params: GeneratorParams | None = None
+) -> dict[str, Any]:
+    """Generate and activate the demo grid unless the same one is already active.
+
+    ``params`` is for tests, which use bigger cells to stay fast; the demo uses the
+    standard ~100 m unit grids.
+    """
     started = time.monotonic()
     county = settings.CHENGGUAN_DISTRICT_CODE
-    params = GeneratorParams()
+    params = params or GeneratorParams()
     boundary = read_boundary(DEMO_BOUNDARY)
     inputs = _territory_inputs(territories, county) or [TerritoryInput(None, "001", "红山区")]
     fingerprint = _fingerprint(to_wkb(boundary), inputs, county, params)

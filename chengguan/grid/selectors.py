@@ -74,9 +74,15 @@ _lock = threading.Lock()
 _cached: Locator | None = None
 
 
-def _version() -> tuple[int, int] | None:
-    row = GridLayer.objects.filter(status=LayerStatus.ACTIVE).values_list("pk", "revision").first()
-    return (row[0], row[1]) if row else None
+def _version() -> tuple[Any, ...] | None:
+    # The activation time makes the key unique even where ids are reused (a database
+    # rebuilt from scratch, a test rolled back).
+    row = (
+        GridLayer.objects.filter(status=LayerStatus.ACTIVE)
+        .values_list("pk", "revision", "activated_at")
+        .first()
+    )
+    return tuple(row) if row else None
 
 
 def build_locator(layer: GridLayer) -> Locator:
@@ -88,7 +94,12 @@ def build_locator(layer: GridLayer) -> Locator:
         for pk, level, code, name, parent, territory, geom in rows.iterator(chunk_size=5000)
     ]
     boundary = from_wkb(layer.boundary) if layer.boundary else None
-    return Locator(inputs, lattice=layer.lattice, boundary=boundary, version=(layer.pk, layer.revision))
+    return Locator(
+        inputs,
+        lattice=layer.lattice,
+        boundary=boundary,
+        version=(layer.pk, layer.revision, layer.activated_at),
+    )
 
 
 def get_locator() -> Locator | None:
