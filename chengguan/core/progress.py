@@ -6,12 +6,18 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import Protocol
+
+
+class Writable(Protocol):
+    def write(self, text: str, /) -> object: ...
+
+    def flush(self) -> object: ...
 
 
 class Progress:
-    def __init__(self, out: TextIO | None = None) -> None:
-        self.out = out or sys.stdout
+    def __init__(self, out: Writable | None = None) -> None:
+        self.out: Writable = out or sys.stdout
         self.started = time.monotonic()
 
     def step(self, message: str) -> None:

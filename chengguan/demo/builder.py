@@ -196,7 +196,8 @@ def _routing(summary: Summary) -> None:
         if row is None:
             continue
         local = row.lead in LOCAL or any(c in LOCAL for c in row.co)
-        for territory in territories if local else [None]:
+        places: list[OrgUnit | None] = list(territories) if local else [None]
+        for territory in places:
             key = (category.pk, territory.pk if territory else None, "")
             if key in existing:
                 continue
