@@ -144,29 +144,26 @@ class BatchLocation:
         return self.reason == FOUND
 
 
-def _ring_edges(geom: BaseGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """All non-horizontal edges of all rings, each from its southern end: x1, y1, y2, slope."""
-    xs1, ys1, xs2, ys2 = [], [], [], []
-    for poly in shapely.get_parts(geom):
-        if poly.geom_type != "Polygon":
-            continue
-        for ring in (poly.exterior, *poly.interiors):
-            xy = np.asarray(ring.coords)
-            xs1.append(xy[:-1, 0])
-            ys1.append(xy[:-1, 1])
-            xs2.append(xy[1:, 0])
-            ys2.append(xy[1:, 1])
-    if not xs1:
-        empty = np.zeros(0)
-        return empty, empty, empty, empty
-    ax, ay, bx, by = (np.concatenate(v) for v in (xs1, ys1, xs2, ys2))
-    keep = ay != by  # horizontal edges never cross an east-going ray
-    ax, ay, bx, by = ax[keep], ay[keep], bx[keep], by[keep]
-    flip = ay > by
-    x1, y1 = np.where(flip, bx, ax), np.where(flip, by, ay)
-    x2, y2 = np.where(flip, ax, bx), np.where(flip, ay, by)
-    slope = (x2 - x1) / (y2 - y1)
-    return x1, y1, y2, slope
+def _edge_table(garr: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, ...]:
+    """All non-horizontal ring edges of the given cells, each from its southern end.
+
+    Returns (owner cell, x1, y1, y2, slope dx/dy). Horizontal edges never cross a ray
+    going east, so they are dropped.
+    """
+    parts, part_owner = shapely.get_parts(garr[cells], return_index=True)
+    polygons = shapely.get_type_id(parts) == 3
+    parts, part_owner = parts[polygons], part_owner[polygons]
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    same = coord_ring[1:] == coord_ring[:-1]
+    a, b = coords[:-1][same], coords[1:][same]
+    owner = cells[part_owner[ring_part[coord_ring[:-1][same]]]]
+    keep = a[:, 1] != b[:, 1]
+    a, b, owner = a[keep], b[keep], owner[keep]
+    flip = a[:, 1] > b[:, 1]
+    x1, y1 = np.where(flip, b[:, 0], a[:, 0]), np.where(flip, b[:, 1], a[:, 1])
+    x2, y2 = np.where(flip, a[:, 0], b[:, 0]), np.where(flip, a[:, 1], b[:, 1])
+    return owner, x1, y1, y2, (x2 - x1) / (y2 - y1)
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -233,7 +230,7 @@ class Raster:
         )
 
     def _classify(self, garr: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(pixel, cell, covered) for every pixel whose interior meets a cell's interior.
+        """(pixel, cell, covered) for every pixel a cell intersects.
 
         Blocks of ``block``² pixels are tested first: a block inside a cell makes all its
         pixels interior without testing them one by one; only blocks on a border are
@@ -297,10 +294,11 @@ class Raster:
             partial = hit & ~cov
             psingle = partial & single
             if psingle.any():
-                ok = ~shapely.touches(garr[cells[psingle]], boxes[psingle])
-                out_pixel.append((b0[psingle] * nx + a0[psingle])[ok])
-                out_cell.append(cells[psingle][ok])
-                out_cov.append(np.zeros(int(ok.sum()), dtype=bool))
+                # A cell that merely touches the pixel stays a candidate: the exact test
+                # answers "outside" for it, which is cheaper than asking GEOS to rule it out.
+                out_pixel.append(b0[psingle] * nx + a0[psingle])
+                out_cell.append(cells[psingle])
+                out_cov.append(np.zeros(int(psingle.sum()), dtype=bool))
             pmulti = partial & ~single
             if pmulti.any():
                 refine.append((cells[pmulti], a0[pmulti], a1[pmulti], b0[pmulti], b1[pmulti]))
@@ -319,13 +317,9 @@ class Raster:
                 hit = shapely.intersects(garr[cc], boxes)
                 cov = np.zeros(len(cc), dtype=bool)
                 cov[hit] = shapely.covers(garr[cc[hit]], boxes[hit])
-                partial = np.flatnonzero(hit & ~cov)
-                keep = hit.copy()
-                if len(partial):
-                    keep[partial] = ~shapely.touches(garr[cc[partial]], boxes[partial])
-                out_pixel.append((rw * nx + cl)[keep])
-                out_cell.append(cc[keep])
-                out_cov.append(cov[keep])
+                out_pixel.append((rw * nx + cl)[hit])
+                out_cell.append(cc[hit])
+                out_cov.append(cov[hit])
         if not out_pixel:
             z = np.zeros(0, dtype=np.int64)
             return z, z, np.zeros(0, dtype=bool)
@@ -365,47 +359,38 @@ class Raster:
         self.cand_cell = cell_index[cand_local].astype(np.int32)
         cand_row = cand_pixel // self.nx
         cand_col = cand_pixel % self.nx
-        # For each (cell, row) the cell's edges spanning that row, sorted by their eastmost
-        # x descending: a pixel at column c needs those with max x > its west edge, i.e. a
-        # prefix of that list; pixels of one row share the list.
-        estart = np.zeros(len(cand), dtype=np.int64)
-        ecount = np.zeros(len(cand), dtype=np.int64)
-        ex1: list[np.ndarray] = []
-        ey1: list[np.ndarray] = []
-        ey2: list[np.ndarray] = []
-        esl: list[np.ndarray] = []
-        total = 0
-        by_cell = np.argsort(cand_local, kind="stable")
-        bounds_cells = np.flatnonzero(np.r_[True, cand_local[by_cell][1:] != cand_local[by_cell][:-1]])
-        if len(cand) == 0:
-            bounds_cells = bounds_cells[:0]  # every pixel is interior: no edges to keep
-        for b, e in zip(
-            bounds_cells, np.r_[bounds_cells[1:], len(by_cell)][: len(bounds_cells)], strict=True
-        ):
-            members = by_cell[b:e]
-            x1, y1, y2, slope = _ring_edges(garr[cand_local[members[0]]])
-            maxx = np.maximum(x1, x1 + (y2 - y1) * slope)
-            rows = cand_row[members]
-            for row in np.unique(rows):
-                ylo, yhi = self.ys[row], self.ys[row + 1]
-                sel = np.flatnonzero((y1 < yhi) & (y2 > ylo))
-                sel = sel[np.argsort(-maxx[sel], kind="stable")]
-                neg = -maxx[sel]
-                in_row = members[rows == row]
-                west = self.xs[cand_col[in_row]]
-                estart[in_row] = total
-                ecount[in_row] = np.searchsorted(neg, -west, side="left")
-                ex1.append(x1[sel])
-                ey1.append(y1[sel])
-                ey2.append(y2[sel])
-                esl.append(slope[sel])
-                total += len(sel)
-        self.cand_estart = estart.astype(np.int32)
-        self.cand_ecount = ecount.astype(np.int32)
-        self.ex1 = np.concatenate(ex1) if ex1 else np.zeros(0)
-        self.ey1 = np.concatenate(ey1) if ey1 else np.zeros(0)
-        self.ey2 = np.concatenate(ey2) if ey2 else np.zeros(0)
-        self.eslope = np.concatenate(esl) if esl else np.zeros(0)
+        # For each candidate (pixel, cell): the cell's edges spanning the pixel's row whose
+        # eastmost point lies east of the pixel's west side — only those can cross a ray
+        # going east from a point in the pixel. Edges are stored once per (cell, row),
+        # sorted by eastmost x descending, so each pixel's edges are a prefix of its row's.
+        owner, x1, y1, y2, slope = _edge_table(garr, np.unique(cand_local))
+        r_lo = np.clip(np.searchsorted(self.ys, y1, side="right") - 1, 0, self.ny - 1)
+        r_hi = np.clip(np.searchsorted(self.ys, y2, side="left") - 1, 0, self.ny - 1)
+        span = np.maximum(r_hi - r_lo + 1, 0)
+        edge = np.repeat(np.arange(len(x1)), span)
+        row = _ranges(r_lo, span)
+        needed, cand_key = np.unique(cand_local * self.ny + cand_row, return_inverse=True)
+        key = owner[edge] * self.ny + row
+        pos = np.searchsorted(needed, key)
+        keep = (pos < len(needed)) & (needed[np.minimum(pos, len(needed) - 1)] == key)
+        edge, pair_key = edge[keep], pos[keep]
+        maxx = np.maximum(x1, x1 + (y2 - y1) * slope)[edge]
+        west = self.xs[cand_col]
+        # Rank edges' -maxx and pixels' -west together, so "same row group, -maxx < -west"
+        # becomes one integer comparison and one searchsorted answers every candidate.
+        values, inverse = np.unique(np.r_[-maxx, -west], return_inverse=True)
+        span_m = 2 * len(values) + 2
+        edge_comp = pair_key * span_m + 2 * inverse[: len(maxx)] + 1
+        order = np.argsort(edge_comp, kind="stable")
+        edge, edge_comp = edge[order], edge_comp[order]
+        cand_comp = cand_key * span_m + 2 * inverse[len(maxx) :]
+        start = np.searchsorted(edge_comp, cand_key * span_m, side="left")
+        self.cand_estart = start.astype(np.int32)
+        self.cand_ecount = (np.searchsorted(edge_comp, cand_comp, side="left") - start).astype(np.int32)
+        self.ex1 = np.ascontiguousarray(x1[edge])
+        self.ey1 = np.ascontiguousarray(y1[edge])
+        self.ey2 = np.ascontiguousarray(y2[edge])
+        self.eslope = np.ascontiguousarray(slope[edge])
 
     # -- queries ------------------------------------------------------------------------
     @property
