@@ -129,8 +129,17 @@ STATICFILES_DIRS = [
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
-LOGIN_URL = "admin:login"
-LOGIN_REDIRECT_URL = "web:home"
+LOGIN_URL = "web:login"
+# After login each user lands on the first page of their post (inspector, command, unit).
+LOGIN_REDIRECT_URL = "web:start"
+LOGOUT_REDIRECT_URL = "web:login"
+
+# Case photos: largest accepted upload in MB (checked again after the upload by content).
+CHENGGUAN_MAX_UPLOAD_MB = float(os.environ.get("CHENGGUAN_MAX_UPLOAD_MB", "10"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # form fields only; files stream to disk past this
+# Base map tiles for the case pages (WGS-84 XYZ template); empty draws no base map (offline).
+CHENGGUAN_MAP_TILES = os.environ.get("CHENGGUAN_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+CHENGGUAN_MAP_ATTRIBUTION = os.environ.get("CHENGGUAN_MAP_ATTRIBUTION", "© OpenStreetMap contributors")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
