@@ -8,7 +8,9 @@ one code base serves the embedded demo and a multi-server deployment.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -55,7 +57,9 @@ INSTALLED_APPS = [
     "chengguan.grid",
     "chengguan.calendar",
     "chengguan.cases",
+    "chengguan.notify",
     "chengguan.web",
+    "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +163,47 @@ CHENGGUAN_DISTRICT_CODE = os.environ.get("CHENGGUAN_DISTRICT_CODE", "150402")
 
 # Working periods of a working day (1 工作日 = their sum); time limits count only these.
 CHENGGUAN_WORK_PERIODS = os.environ.get("CHENGGUAN_WORK_PERIODS", "08:00-12:00,14:00-18:00")
+
+# Background worker (huey, `chengguan run_huey`; `make run` starts it): flags overdue cases
+# every minute and delivers notifications. The queue is a SQLite file under var/ by default;
+# production sets CHENGGUAN_QUEUE=redis and CHENGGUAN_REDIS_URL. Under pytest, tasks run
+# in-process (huey's immediate mode, in memory): tests never write to var/ or Redis that way.
+CHENGGUAN_REDIS_URL = os.environ.get("CHENGGUAN_REDIS_URL", "")
+CHENGGUAN_QUEUE = os.environ.get("CHENGGUAN_QUEUE", "redis" if CHENGGUAN_REDIS_URL else "sqlite")
+HUEY: dict[str, Any] = {
+    "name": os.environ.get("CHENGGUAN_QUEUE_NAME", "chengguan"),
+    "immediate": env_bool("CHENGGUAN_QUEUE_IMMEDIATE", "pytest" in sys.modules),
+    "results": False,  # nobody reads task results; storing them would only grow the queue
+    "utc": True,
+    "consumer": {
+        "workers": int(os.environ.get("CHENGGUAN_QUEUE_WORKERS", "2")),
+        "worker_type": "thread",
+        "periodic": True,
+    },
+}
+if CHENGGUAN_QUEUE == "redis":
+    HUEY["huey_class"] = "huey.RedisHuey"
+    HUEY["connection"] = {"url": CHENGGUAN_REDIS_URL or "redis://127.0.0.1:6379/0"}
+elif CHENGGUAN_QUEUE == "sqlite":
+    HUEY["huey_class"] = "huey.SqliteHuey"
+    HUEY["filename"] = os.environ.get("CHENGGUAN_QUEUE_PATH", str(VAR_DIR / "queue.sqlite3"))
+    if not HUEY["immediate"]:
+        Path(HUEY["filename"]).parent.mkdir(parents=True, exist_ok=True)
+else:
+    raise RuntimeError("CHENGGUAN_QUEUE must be 'sqlite' or 'redis'")
+
+# Notifiers (dotted paths of classes with send(recipient, subject, body, case, kind)); the
+# in-app inbox by default. chengguan.notify.backends.GatewayNotifier posts to an SMS/WeChat
+# gateway once CHENGGUAN_NOTIFY_GATEWAY_URL is set.
+CHENGGUAN_NOTIFIERS = env_list("CHENGGUAN_NOTIFIERS", "chengguan.notify.backends.InboxNotifier")
+CHENGGUAN_NOTIFY_GATEWAY_URL = os.environ.get("CHENGGUAN_NOTIFY_GATEWAY_URL", "")
+CHENGGUAN_NOTIFY_GATEWAY_TOKEN = os.environ.get("CHENGGUAN_NOTIFY_GATEWAY_TOKEN", "")
+CHENGGUAN_NOTIFY_GATEWAY_TIMEOUT = float(os.environ.get("CHENGGUAN_NOTIFY_GATEWAY_TIMEOUT", "5"))
+
+# Likely duplicates offered at registration: open cases of the same category this close, in
+# metres, reported within this many hours of each other.
+CHENGGUAN_DUPLICATE_RADIUS_M = float(os.environ.get("CHENGGUAN_DUPLICATE_RADIUS_M", "100"))
+CHENGGUAN_DUPLICATE_WINDOW_HOURS = float(os.environ.get("CHENGGUAN_DUPLICATE_WINDOW_HOURS", "72"))
 
 LOGGING = {
     "version": 1,
