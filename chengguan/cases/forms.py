@@ -323,7 +323,8 @@ class TransitionForm(forms.Form):
         units: list[OrgUnit] | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("prefix", transition.action)
+        # Several cases' forms share a page: ids carry the case and the action; names stay plain.
+        kwargs.setdefault("auto_id", f"c{case.pk}-{transition.action}-%s")
         kwargs.setdefault("initial", {"action": transition.action, "version": case.version})
         super().__init__(*args, **kwargs)
         self.transition = transition

@@ -651,3 +651,7 @@ def dispatchable(viewer: Viewer, ids: Sequence[int]) -> list[Case]:
     """The selected cases the viewer may see, in the order picked."""
     found = {c.pk: c for c in cases_for(viewer).filter(pk__in=list(ids)).select_related("category")}
     return [found[i] for i in ids if i in found]
+
+
+def citizen_contact(case: Case) -> CitizenContact | None:
+    return CitizenContact.objects.filter(case=case).first()

@@ -1,0 +1,126 @@
+"""The citizen's page: complain, follow a case by its code and follow code, rate the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from chengguan.cases import selectors, services
+from chengguan.cases.forms import ComplaintForm, FollowForm, RateForm, attach_photos
+from chengguan.cases.models import AttachmentKind, CaseEvent, CitizenContact
+from chengguan.cases.services import CaseError, TransitionInput
+from chengguan.cases.workflow import WorkflowError
+from chengguan.web.case_views import map_settings
+
+SESSION_KEY = "chengguan_complaint"
+
+
+def _page(
+    request: HttpRequest,
+    *,
+    complaint: ComplaintForm | None = None,
+    follow: FollowForm | None = None,
+    found: selectors.PublicCase | None = None,
+    rate: RateForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context: dict[str, Any] = {
+        "complaint": complaint or ComplaintForm(),
+        "follow": follow or FollowForm(),
+        "found": found,
+        "rate": rate,
+        "groups": selectors.category_groups(public_only=True),
+        "nav_key": "public",
+        **map_settings(),
+    }
+    return render(request, "web/public/index.html", context, status=status)
+
+
+@require_GET
+def public(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@require_POST
+def complain(request: HttpRequest) -> HttpResponse:
+    form = ComplaintForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, complaint=form, status=400)
+    try:
+        with transaction.atomic():
+            case = services.report(form.to_input())
+            photos = form.cleaned_data.get("photos") or []
+            if photos:
+                first = CaseEvent.objects.filter(case=case).order_by("seq").first()
+                attach_photos(case, first, photos, AttachmentKind.BEFORE)
+            token = CitizenContact.objects.filter(case=case).values_list("follow_token", flat=True).get()
+    except CaseError as error:
+        form.add_error(error.field if error.field in form.fields else None, str(error))
+        return _page(request, complaint=form, status=400)
+    # Shown once on the next page; the follow code is not put in a URL.
+    request.session[SESSION_KEY] = {"code": case.code, "token": token}
+    return redirect("web:public-done")
+
+
+@require_GET
+def complain_done(request: HttpRequest) -> HttpResponse:
+    done = request.session.pop(SESSION_KEY, None)
+    if not done:
+        return redirect("web:public")
+    return render(request, "web/public/done.html", {"done": done, "nav_key": "public"})
+
+
+@require_POST
+def follow(request: HttpRequest) -> HttpResponse:
+    form = FollowForm(request.POST)
+    if not form.is_valid():
+        return _page(request, follow=form, status=400)
+    found = selectors.public_case(form.cleaned_data["code"], form.cleaned_data["token"])
+    if found is None:
+        form.add_error(None, _("案件编号或查询码不正确。"))
+        return _page(request, follow=form, status=404)
+    rate = (
+        RateForm(initial={"code": found.code, "token": form.cleaned_data["token"]})
+        if found.can_rate
+        else None
+    )
+    return _page(request, follow=form, found=found, rate=rate)
+
+
+@require_POST
+def rate(request: HttpRequest) -> HttpResponse:
+    form = RateForm(request.POST)
+    follow_form = FollowForm(request.POST)
+    code, token = request.POST.get("code", ""), request.POST.get("token", "")
+    found = selectors.public_case(code, token)
+    if found is None:
+        follow_form.add_error(None, _("案件编号或查询码不正确。"))
+        return _page(request, follow=follow_form, status=404)
+    if not found.can_rate:
+        follow_form.add_error(None, _("该案件尚未办结或已经评价过，不能再次评价。"))
+        return _page(request, follow=follow_form, found=found, status=409)
+    if not form.is_valid():
+        return _page(request, follow=follow_form, found=found, rate=form, status=400)
+    case_id = selectors.case_id_for_public(found.code)
+    assert case_id is not None
+    try:
+        services.transition(
+            case_id,
+            TransitionInput(
+                action="rate",
+                satisfaction=form.cleaned_data["satisfaction"],
+                note=form.cleaned_data.get("note") or "",
+                citizen_token=token,
+            ),
+            None,
+        )
+    except (CaseError, WorkflowError) as error:
+        form.add_error(None, str(error))
+        return _page(request, follow=follow_form, found=found, rate=form, status=400)
+    follow_form = FollowForm(initial={"code": found.code})
+    return _page(request, follow=follow_form, found=selectors.public_case(code, token))
