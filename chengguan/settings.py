@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "chengguan.cases",
     "chengguan.notify",
     "chengguan.web",
+    "chengguan.assessment",
     "huey.contrib.djhuey",
 ]
 

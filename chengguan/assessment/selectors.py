@@ -1,0 +1,482 @@
+"""Reads for assessment: the indicator counts (set-based, one query per family) and the pages.
+
+Each family is one aggregate query grouped by subject, with conditional counts
+(``Count(filter=Q(...))``, i.e. ``COUNT(CASE WHEN … END)``). The Q objects that define each
+count live in one table (:data:`CASE_COUNTS`, :data:`EVENT_COUNTS`) and serve both the aggregate
+and the explain view that lists the records behind a figure, so the two can never disagree.
+
+Cohorts and cut-off: case indicators count the registered cases *reported* in the period
+(``reported_at`` is indexed) and their state at the end of the period; post indicators count
+the actions a person took in the period (case events, ``at`` indexed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.fields.json import KT
+
+from chengguan.assessment.models import (
+    AssessmentRun,
+    Finding,
+    Measure,
+    Result,
+    RunStatus,
+    ScoreLine,
+    Standard,
+    StandardStatus,
+    Subject,
+)
+from chengguan.assessment.periods import Period
+from chengguan.cases.models import PUBLIC_CHANNELS, Case, CaseEvent
+from chengguan.org.models import OrgUnit, Staff, UnitKind
+
+TERRITORY_KINDS = (UnitKind.SUBDISTRICT, UnitKind.TOWN)
+DEPARTMENT_KINDS = (UnitKind.DEPARTMENT, UnitKind.UTILITY)
+INSPECTOR_ROLES = ("inspector", "assistant", "bicycle_assistant")
+POST_OF_ROLE = {
+    "inspector": Subject.INSPECTOR,
+    "assistant": Subject.INSPECTOR,
+    "bicycle_assistant": Subject.INSPECTOR,
+    "operator": Subject.OPERATOR,
+    "shift_leader": Subject.SHIFT_LEADER,
+    "dispatcher": Subject.DISPATCHER,
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    """A period as aware datetimes plus the parameters the counts need."""
+
+    start: dt.datetime
+    end: dt.datetime
+    recurrence_days: int = 30
+
+    @classmethod
+    def of(cls, period: Period, recurrence_days: int = 30) -> Window:
+        start, end = period.bounds()
+        return cls(start, end, recurrence_days)
+
+
+def _recurred(w: Window) -> Q:
+    earlier = Case.objects.filter(
+        unit_grid=OuterRef("unit_grid"),
+        category_id=OuterRef("category_id"),
+        closed_at__lt=OuterRef("reported_at"),
+        closed_at__gte=ExpressionWrapper(
+            OuterRef("reported_at") - Value(dt.timedelta(days=w.recurrence_days)),
+            output_field=DateTimeField(),
+        ),
+    )
+    return Q(Exists(earlier)) & ~Q(unit_grid="")
+
+
+def _self_found(w: Window) -> Q:
+    return Q(channel="patrol") & (
+        Q(reporter_staff__unit_id=F("territory_id")) | Q(reporter_staff__unit__territory_id=F("territory_id"))
+    )
+
+
+def _handled(w: Window) -> Q:
+    return Q(handled_at__lt=w.end)
+
+
+def _overdue(w: Window) -> Q:
+    late = Q(handled_on_time=False, handled_at__lt=w.end)
+    still_open = (Q(handled_at__isnull=True) | Q(handled_at__gte=w.end)) & Q(handle_deadline__lt=w.end)
+    return late | still_open
+
+
+QFor = Callable[[Window], Q]
+
+# count key → the filter on the cohort; "" (the cohort itself) is the denominator.
+CASE_COUNTS: dict[str, dict[str, QFor]] = {
+    "departmental": {
+        "dispatched": lambda w: Q(),
+        "handled": _handled,
+        "on_time": lambda w: Q(handled_on_time=True, handled_at__lt=w.end),
+        "closed": lambda w: Q(closed_at__lt=w.end),
+        "reworked": lambda w: Q(rework_count__gt=0),
+        "extended": lambda w: Q(extension_count__gt=0),
+        "overdue": _overdue,
+        "rated": lambda w: Q(satisfaction__isnull=False),
+        "satisfied": lambda w: Q(satisfaction__gte=4),
+    },
+    "territorial": {
+        "registered": lambda w: Q(),
+        "closed": lambda w: Q(closed_at__lt=w.end),
+        "on_time": lambda w: Q(handled_on_time=True, handled_at__lt=w.end),
+        "self_found": _self_found,
+        "recurred": _recurred,
+        "public": lambda w: Q(channel__in=[c.value for c in PUBLIC_CHANNELS]),
+    },
+    "inspector": {
+        "reports": lambda w: Q(),
+        "valid_reports": lambda w: Q(registered_at__isnull=False),
+    },
+}
+
+GROUP_FIELD = {
+    "departmental": "lead_unit_id",
+    "territorial": "territory_id",
+    "inspector": "reporter_staff_id",
+}
+
+
+def case_cohort(subject: str, w: Window) -> QuerySet[Case]:
+    """The cases a case-based family counts, before grouping."""
+    cases = Case.objects.filter(reported_at__gte=w.start, reported_at__lt=w.end)
+    if subject == "departmental":
+        return cases.filter(registered_at__isnull=False, lead_unit__isnull=False)
+    if subject == "territorial":
+        return cases.filter(registered_at__isnull=False, territory__isnull=False)
+    if subject == "inspector":
+        return cases.filter(reporter_staff__isnull=False, channel="patrol")
+    raise ValueError(subject)
+
+
+def case_counts(subject: str, w: Window) -> dict[int, dict[str, int]]:
+    """One query: per subject id, every count of the family."""
+    field = GROUP_FIELD[subject]
+    aggregates = {
+        key: Count("id", filter=make(w))
+        if key not in {"dispatched", "registered", "reports"}
+        else Count("id")
+        for key, make in CASE_COUNTS[subject].items()
+    }
+    rows = case_cohort(subject, w).order_by().values(field).annotate(**aggregates)
+    return {row[field]: {k: row[k] for k in aggregates} for row in rows}
+
+
+def unit_event_counts(w: Window) -> dict[str, dict[str, int]]:
+    """One query: dispatches to and returns by each unit (by unit code) in the period."""
+    rows = (
+        CaseEvent.objects.filter(at__gte=w.start, at__lt=w.end, action__in=["dispatch", "return"])
+        .order_by()
+        .annotate(unit_code=KT("data__lead_unit"))
+        .values("unit_code", "action")
+        .annotate(n=Count("id"))
+    )
+    out: dict[str, dict[str, int]] = {}
+    for row in rows:
+        key = "dispatch_events" if row["action"] == "dispatch" else "returns"
+        out.setdefault(row["unit_code"] or "", {})[key] = row["n"]
+    return out
+
+
+def _on_time(w: Window) -> Q:
+    return Q(deadline_before__isnull=True) | Q(at__lte=F("deadline_before"))
+
+
+def _returned_after(w: Window) -> Q:
+    later = CaseEvent.objects.filter(case_id=OuterRef("case_id"), action="return", seq__gt=OuterRef("seq"))
+    return Q(action="dispatch") & Q(Exists(later))
+
+
+POST_ACTIONS = {
+    "confirm": "verifies",
+    "deny": "verifies",
+    "check_pass": "checks",
+    "check_fail": "checks",
+    "send_verify": "send_verifies",
+    "send_check": "send_checks",
+    "register": "registrations",
+    "close": "closes",
+    "dispatch": "dispatches",
+}
+ON_TIME_KEY = {
+    "verifies": "verify_on_time",
+    "checks": "check_on_time",
+    "send_verifies": "send_verify_on_time",
+    "send_checks": "send_check_on_time",
+    "registrations": "register_on_time",
+    "closes": "close_on_time",
+    "dispatches": "dispatch_on_time",
+}
+EVENT_COUNTS: dict[str, QFor] = {
+    "on_time": _on_time,
+    "voided_after": lambda w: Q(action="register", case__status="voided"),
+    "returned_after": _returned_after,
+}
+
+
+def post_event_counts(w: Window) -> dict[int, dict[str, int]]:
+    """One query: per acting user, per action, how many and how many on time (and their fate)."""
+    rows = (
+        CaseEvent.objects.filter(
+            at__gte=w.start, at__lt=w.end, action__in=list(POST_ACTIONS), actor__isnull=False
+        )
+        .order_by()
+        .values("actor_id", "action")
+        .annotate(
+            n=Count("id"),
+            **{key: Count("id", filter=make(w)) for key, make in EVENT_COUNTS.items()},
+        )
+    )
+    out: dict[int, dict[str, int]] = {}
+    for row in rows:
+        counts = out.setdefault(row["actor_id"], {})
+        key = POST_ACTIONS[row["action"]]
+        counts[key] = counts.get(key, 0) + row["n"]
+        on_time = ON_TIME_KEY[key]
+        counts[on_time] = counts.get(on_time, 0) + row["on_time"]
+        if row["action"] == "register":
+            counts["accurate_registrations"] = row["n"] - row["voided_after"]
+        if row["action"] == "dispatch":
+            counts["accurate_dispatches"] = row["n"] - row["returned_after"]
+    for counts in out.values():
+        counts["accepted"] = counts.get("send_verifies", 0) + counts.get("send_checks", 0)
+    return out
+
+
+def grid_counts() -> dict[int, dict[str, Decimal]]:
+    """One query: unit-grid cells and their area per territory in the active grid."""
+    from chengguan.grid.models import GridCell
+
+    rows = (
+        GridCell.objects.filter(layer__status="active", level=4, territory__isnull=False)
+        .order_by()
+        .values("territory_id")
+        .annotate(n=Count("id"), area=Sum("area_m2"))
+    )
+    return {
+        row["territory_id"]: {
+            "grids": Decimal(row["n"]),
+            "km2": (Decimal(str(row["area"] or 0)) / Decimal(1_000_000)).quantize(Decimal("0.0001")),
+        }
+        for row in rows
+    }
+
+
+def findings_in(w: Window) -> list[dict[str, Any]]:
+    """One query: the findings of the period with what their lines and rules need."""
+    return list(
+        Finding.objects.filter(found_at__gte=w.start, found_at__lt=w.end)
+        .order_by("found_at", "id")
+        .values(
+            "id",
+            "unit_id",
+            "unit__kind",
+            "unit__name",
+            "quantity",
+            "responsible_person",
+            "item_id",
+            "item__code",
+            "item__title",
+            "item__tier",
+            "item__points",
+            "item__measure_unit",
+            "item__cap",
+            "item__track",
+            "supervisor_unit_id",
+            "supervisor_unit__name",
+            "item__supervisor_unit_id",
+            "item__supervisor_unit__name",
+            "inspection__mode",
+        )
+    )
+
+
+def subject_units() -> dict[str, list[OrgUnit]]:
+    units = OrgUnit.objects.filter(active=True, kind__in=[*TERRITORY_KINDS, *DEPARTMENT_KINDS]).order_by(
+        "code"
+    )
+    out: dict[str, list[OrgUnit]] = {Subject.TERRITORIAL: [], Subject.DEPARTMENTAL: []}
+    for unit in units:
+        out[Subject.TERRITORIAL if unit.kind in TERRITORY_KINDS else Subject.DEPARTMENTAL].append(unit)
+    return out
+
+
+def staff_for(staff_ids: set[int], user_ids: set[int]) -> list[Staff]:
+    return list(Staff.objects.filter(Q(pk__in=staff_ids) | Q(user_id__in=user_ids)).order_by("code"))
+
+
+def active_standard() -> Standard | None:
+    return Standard.objects.filter(status=StandardStatus.ACTIVE).order_by("-version").first()
+
+
+# ---------------------------------------------------------------- pages
+
+
+def runs(user: User | AnonymousUser, *, include_drafts: bool) -> QuerySet[AssessmentRun]:
+    qs = AssessmentRun.objects.select_related("standard").order_by("-period_start", "period_kind", "-version")
+    if not include_drafts:
+        qs = qs.filter(status=RunStatus.PUBLISHED)
+    return qs
+
+
+def latest_run(*, include_drafts: bool) -> AssessmentRun | None:
+    qs = AssessmentRun.objects.exclude(status=RunStatus.SUPERSEDED)
+    if not include_drafts:
+        qs = qs.filter(status=RunStatus.PUBLISHED)
+    return qs.order_by("-period_start", "period_kind", "-version").first()
+
+
+def ranking(run: AssessmentRun, subject: str) -> list[Result]:
+    return list(run.results.filter(subject=subject).order_by("rank", "name"))
+
+
+def subjects_of(run: AssessmentRun) -> list[tuple[str, str, int]]:
+    counts = dict(run.results.order_by().values_list("subject").annotate(n=Count("id")))
+    return [(s.value, str(s.label), counts[s.value]) for s in Subject if counts.get(s.value)]
+
+
+def trend(run: AssessmentRun, subject: str, limit: int = 12) -> dict[str, Any]:
+    """Scores of this subject's members over the last published runs of the same kind (and this one)."""
+    earlier = list(
+        AssessmentRun.objects.filter(
+            period_kind=run.period_kind, status=RunStatus.PUBLISHED, period_start__lt=run.period_start
+        )
+        .order_by("-period_start")
+        .values_list("id", flat=True)[: limit - 1]
+    )
+    ids = [*reversed(earlier), run.id]
+    periods = {r.id: r for r in AssessmentRun.objects.filter(id__in=ids)}
+    rows = (
+        Result.objects.filter(run_id__in=ids, subject=subject)
+        .order_by()
+        .values("run_id", "name", "unit_id", "staff_id", "score")
+    )
+    series: dict[str, dict[int, str]] = {}
+    for row in rows:
+        series.setdefault(row["name"], {})[row["run_id"]] = str(row["score"])
+    return {
+        "periods": [periods[i].period_label for i in ids],
+        "series": [
+            {"name": name, "data": [points.get(i) for i in ids]} for name, points in sorted(series.items())
+        ],
+    }
+
+
+def result_detail(result_id: int) -> Result | None:
+    return Result.objects.select_related("run", "run__standard", "unit", "staff").filter(pk=result_id).first()
+
+
+def lines_of(result: Result) -> list[ScoreLine]:
+    return list(
+        result.lines.select_related("finding", "finding__inspection").order_by("source", "points", "id")
+    )
+
+
+def line_detail(line_id: int) -> ScoreLine | None:
+    return (
+        ScoreLine.objects.select_related(
+            "result",
+            "result__run",
+            "result__unit",
+            "result__staff",
+            "item",
+            "finding",
+            "finding__inspection",
+            "finding__inspection__inspecting_unit",
+            "finding__inspection__inspected_unit",
+            "finding__unit",
+            "finding__case",
+        )
+        .filter(pk=line_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Records:
+    """The records behind one indicator figure: the denominator's rows, marked if in the numerator."""
+
+    kind: str  # "cases" or "events"
+    rows: list[Any]
+    total: int
+    counted: int
+    numerator: str
+    denominator: str
+
+
+def _period_window(run: AssessmentRun) -> Window:
+    return Window.of(Period(run.period_kind, run.period_start, run.period_end), run.standard.recurrence_days)
+
+
+def indicator_records(result: Result, code: str, limit: int = 200) -> Records | None:
+    """The cases (or case events) behind one indicator of one result, as the aggregate counted them."""
+    from chengguan.assessment import indicators
+
+    indicator = indicators.lookup(result.subject, code)
+    if indicator is None:
+        return None
+    w = _period_window(result.run)
+    num_key, den_key = indicator.numerator, indicator.denominator or indicator.numerator
+    if result.subject in CASE_COUNTS and num_key in CASE_COUNTS[result.subject]:
+        family = CASE_COUNTS[result.subject]
+        group = {
+            GROUP_FIELD[result.subject]: result.staff_id if result.subject == "inspector" else result.unit_id
+        }
+        base = case_cohort(result.subject, w).filter(**group)
+        if den_key in family:
+            base = base.filter(family[den_key](w))
+        flagged = base.annotate(counted=ExpressionWrapper(family[num_key](w), output_field=BooleanField()))
+        rows = list(flagged.select_related("category", "lead_unit").order_by("reported_at", "id")[:limit])
+        return Records("cases", rows, base.count(), base.filter(family[num_key](w)).count(), num_key, den_key)
+    events = _event_records(result, num_key, den_key, w)
+    if events is None:
+        return None
+    base, counted_q = events
+    rows = list(
+        base.annotate(counted=ExpressionWrapper(counted_q, output_field=BooleanField()))
+        .select_related("case")
+        .order_by("at", "id")[:limit]
+    )
+    return Records("events", rows, base.count(), base.filter(counted_q).count(), num_key, den_key)
+
+
+def _event_records(
+    result: Result, num_key: str, den_key: str, w: Window
+) -> tuple[QuerySet[CaseEvent], Q] | None:
+    if result.subject == "departmental":
+        if den_key != "dispatch_events" or result.unit is None:
+            return None
+        base = CaseEvent.objects.filter(
+            at__gte=w.start, at__lt=w.end, action__in=["dispatch", "return"]
+        ).filter(data__lead_unit=result.unit.code)
+        return base, Q(action="return")
+    if result.staff is None or result.staff.user_id is None:
+        return None
+    actions = [a for a, key in POST_ACTIONS.items() if key == den_key]
+    if not actions:
+        return None
+    base = CaseEvent.objects.filter(
+        at__gte=w.start, at__lt=w.end, action__in=actions, actor_id=result.staff.user_id
+    )
+    if num_key.endswith("_on_time"):
+        return base, _on_time(w)
+    if num_key == "accurate_registrations":
+        return base, ~Q(case__status="voided")
+    if num_key == "accurate_dispatches":
+        return base, ~_returned_after(w)
+    return base, Q()
+
+
+def measures(run: AssessmentRun | None = None, status: str | None = None) -> QuerySet[Measure]:
+    qs = Measure.objects.select_related("run", "rule", "unit", "staff", "finding").prefetch_related(
+        "follow_ups"
+    )
+    if run is not None:
+        qs = qs.filter(run=run)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-run__period_start", "kind", "id")
