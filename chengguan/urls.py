@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("grid/", include("chengguan.grid.urls")),
     path("", include("chengguan.web.urls")),
 ]
 if settings.DEBUG:

@@ -123,3 +123,44 @@ def locate(lon: float, lat: float) -> Location | None:
     """Point (WGS-84) → its cells at the four levels and its territory; None when no grid."""
     locator = get_locator()
     return locator.locate(lon, lat) if locator is not None else None
+
+
+def layer_extent(layer: GridLayer) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of a layer, from the indexed bounding-box columns."""
+    from django.db.models import Max, Min
+
+    box = GridCell.objects.filter(layer=layer).aggregate(
+        w=Min("min_lon"), s=Min("min_lat"), e=Max("max_lon"), n=Max("max_lat")
+    )
+    if box["w"] is None:
+        return None
+    return (box["w"], box["s"], box["e"], box["n"])
+
+
+def level_counts(layer: GridLayer) -> dict[int, int]:
+    from django.db.models import Count
+
+    rows = GridCell.objects.filter(layer=layer).values("level").annotate(n=Count("id")).order_by("level")
+    return {row["level"]: row["n"] for row in rows}
+
+
+def ancestors_of(cell: GridCell) -> list[GridCell]:
+    """Parent, grandparent … up to the management grid (at most three queries)."""
+    chain: list[GridCell] = []
+    current = cell.parent
+    while current is not None and len(chain) < 4:
+        chain.append(current)
+        current = current.parent
+    return chain
+
+
+LEVEL_CASE_FIELD = {1: "management_grid", 2: "responsibility_grid", 3: "area_grid", 4: "unit_grid"}
+
+
+def open_cases_in(cell: GridCell, limit: int = 10) -> tuple[int, list[Any]]:
+    """Open cases located in a cell: (how many, the newest few)."""
+    from chengguan.cases.models import Case
+    from chengguan.cases.workflow import OPEN
+
+    qs = Case.objects.filter(**{LEVEL_CASE_FIELD[cell.level]: cell.code}, status__in=[s.value for s in OPEN])
+    return qs.count(), list(qs.order_by("-pk")[:limit])
