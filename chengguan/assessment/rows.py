@@ -212,7 +212,10 @@ def _unique(rows: list[Any], key: Callable[[Any], Any], column: str, report: Imp
             seen[k] = row.line
 
 
-def check_items(table: Table, unit_codes: set[str], report: ImportReport) -> list[ItemRow]:
+def check_items(
+    table: Table, unit_codes: set[str], report: ImportReport, *, drop_unknown_units: bool = False
+) -> list[ItemRow]:
+    """Item rows; ``drop_unknown_units`` blanks supervisor codes that do not exist (sample loading)."""
     out: list[ItemRow] = []
     for n, (line, cells) in enumerate(table.rows, start=1):
         row = _Row(line, cells, report)
@@ -229,6 +232,8 @@ def check_items(table: Table, unit_codes: set[str], report: ImportReport) -> lis
             row.fail("单项封顶", "应为正数（封顶分值的绝对值），不封顶请留空")
         track = row.pick("适用对象", TRACKS, default="both")
         supervisor = row.text("监管部门编码", 32)
+        if supervisor and supervisor not in unit_codes and drop_unknown_units:
+            supervisor = ""
         if supervisor and supervisor not in unit_codes:
             row.fail("监管部门编码", f"单位“{supervisor}”不存在")
         order = row.integer("排序")

@@ -138,6 +138,7 @@ def import_items(
     filename: str | None = None,
     encoding: str | None = None,
     dry_run: bool = False,
+    drop_unknown_units: bool = False,
 ) -> ImportReport:
     """Create or update items by 编号 from a CSV/XLSX table; nothing is written if any row is wrong."""
     report = ImportReport()
@@ -145,7 +146,7 @@ def import_items(
     if table is None or not require_columns(table, rows.ITEM_REQUIRED, report):
         return report
     units = {u.code: u for u in OrgUnit.objects.all()}
-    checked = rows.check_items(table, set(units), report)
+    checked = rows.check_items(table, set(units), report, drop_unknown_units=drop_unknown_units)
     if not report.ok:
         return report
     existing = {i.code: i for i in standard.items.all()}
