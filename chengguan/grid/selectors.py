@@ -164,3 +164,54 @@ def open_cases_in(cell: GridCell, limit: int = 10) -> tuple[int, list[Any]]:
 
     qs = Case.objects.filter(**{LEVEL_CASE_FIELD[cell.level]: cell.code}, status__in=[s.value for s in OPEN])
     return qs.count(), list(qs.order_by("-pk")[:limit])
+
+
+PATROL_ROLES = ("inspector", "assistant", "bicycle_assistant")
+
+
+def duty_coverage(layer: GridLayer, level: int = 2, role: str = "inspector") -> dict[str, Any]:
+    """Which cells of a level have nobody in ``role`` and which patrol staff have no grid.
+
+    A cell counts as covered when the person is assigned to it or to a cell above it; a
+    cell with people only on some of its sub-cells is *partly* covered.
+    """
+    from chengguan.org.models import Staff
+
+    rows = list(GridCell.objects.filter(layer=layer).values_list("pk", "parent_id", "level", "code", "name"))
+    parent = {pk: par for pk, par, _, _, _ in rows}
+    on_duty = set(GridDuty.objects.filter(cell__layer=layer, role=role).values_list("cell_id", flat=True))
+    covered_below: set[int] = set()
+    for pk in on_duty:
+        p = parent.get(pk)
+        while p is not None and p not in covered_below:
+            covered_below.add(p)
+            p = parent.get(p)
+
+    def covered(pk: int | None) -> bool:
+        while pk is not None:
+            if pk in on_duty:
+                return True
+            pk = parent.get(pk)
+        return False
+
+    at_level = [(pk, code, name) for pk, _, lvl, code, name in rows if lvl == level]
+    uncovered: list[dict[str, Any]] = []
+    partly: list[dict[str, Any]] = []
+    for pk, code, name in sorted(at_level, key=lambda r: r[1]):
+        if covered(pk):
+            continue
+        (partly if pk in covered_below else uncovered).append({"id": pk, "code": code, "name": name})
+    assigned = set(GridDuty.objects.filter(cell__layer=layer).values_list("staff_id", flat=True))
+    idle = list(
+        Staff.objects.filter(active=True, role__in=PATROL_ROLES)
+        .exclude(pk__in=assigned)
+        .select_related("unit")
+        .order_by("unit__code", "code")
+    )
+    return {
+        "level": level,
+        "cells": len(at_level),
+        "uncovered": uncovered,
+        "partly": partly,
+        "idle_staff": idle,
+    }

@@ -18,6 +18,7 @@ from django.utils import timezone
 from shapely.geometry.base import BaseGeometry
 
 from chengguan.core.progress import Progress
+from chengguan.core.tabular import ImportReport, TableError, read_table, require_columns
 from chengguan.grid.generator import GeneratedGrid
 from chengguan.grid.geometry import MetricFrame, areas_m2, repaired, to_wkb
 from chengguan.grid.importing import Assembled, FieldMap, PreparedCell, assemble
@@ -375,4 +376,80 @@ def revalidate_layer(
         layer.error_count = len(report.errors)
         layer.warning_count = len(report.warnings)
         layer.save(update_fields=["report", "error_count", "warning_count", "updated_at"])
+    return report
+
+
+DUTY_COLUMNS = ("网格编码", "工号", "职责")
+_ROLE_NAMES = {str(label): value for value, label in DutyRole.choices} | {v: v for v in DutyRole.values}
+
+
+def import_duties(
+    source: Path | bytes, *, filename: str | None = None, encoding: str | None = None, dry_run: bool = False
+) -> ImportReport:
+    """Assign people to cells of the active grid from a CSV/XLSX table.
+
+    Columns: 网格编码, 工号, 职责 (网格长/巡查员/协管员/网格民警/部门联络员), optional 部门
+    (unit code, required for 部门联络员). Every row is checked first; one bad row and
+    nothing is written.
+    """
+    from chengguan.grid.selectors import active_layer
+
+    report = ImportReport()
+    try:
+        table = read_table(source, filename=filename, encoding=encoding)
+    except TableError as exc:
+        report.add(0, "", str(exc))
+        return report
+    if not require_columns(table, DUTY_COLUMNS, report):
+        return report
+    layer = active_layer()
+    if layer is None:
+        report.add(0, "", "当前没有在用的网格，请先生成或导入网格。")
+        return report
+    cells = dict(GridCell.objects.filter(layer=layer).values_list("code", "pk"))
+    staff = {s.code: s for s in Staff.objects.all()}
+    units = dict(OrgUnit.objects.values_list("code", "pk"))
+    planned: list[tuple[int, int, str, int | None]] = []
+    for line, row in table.rows:
+        code, person, role_text = row["网格编码"], row["工号"], row["职责"]
+        dept = row.get("部门", "")
+        ok = True
+        if code not in cells:
+            report.add(line, "网格编码", f"在用网格中没有编码为 {code or '（空）'} 的网格")
+            ok = False
+        member = staff.get(person)
+        if member is None:
+            report.add(line, "工号", f"没有工号为 {person or '（空）'} 的人员")
+            ok = False
+        elif not member.active:
+            report.add(line, "工号", f"{member.name} 已不在岗")
+            ok = False
+        role = _ROLE_NAMES.get(role_text)
+        if role is None:
+            report.add(
+                line,
+                "职责",
+                f"职责「{role_text}」不认识，应为：{'、'.join(str(v) for _, v in DutyRole.choices)}",
+            )
+            ok = False
+        if dept and dept not in units:
+            report.add(line, "部门", f"没有单位编码为 {dept} 的单位")
+            ok = False
+        if role == DutyRole.DEPARTMENT_LIAISON and not dept:
+            report.add(line, "部门", "部门联络员必须填写所代表的入格部门")
+            ok = False
+        if ok and member is not None and role is not None:
+            planned.append((cells[code], member.pk, role, units.get(dept) if dept else None))
+    if not report.ok or dry_run:
+        return report
+    with transaction.atomic():
+        existing = set(GridDuty.objects.filter(cell__layer=layer).values_list("cell_id", "staff_id", "role"))
+        new = [
+            GridDuty(cell_id=c, staff_id=s, role=r, department_id=d)
+            for c, s, r, d in dict.fromkeys(planned)
+            if (c, s, r) not in existing
+        ]
+        GridDuty.objects.bulk_create(new, batch_size=BATCH)
+        report.created = len(new)
+        report.unchanged = len(planned) - len(new)
     return report

@@ -9,4 +9,5 @@ urlpatterns = [
     path("cells/<int:pk>/", views.cell_panel, name="cell"),
     path("layers/", views.layer_list, name="layers"),
     path("layers/<int:pk>/", views.layer_report, name="layer"),
+    path("coverage/", views.coverage, name="coverage"),
 ]

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from chengguan.grid import selectors
-from chengguan.grid.models import GridCell, GridLayer, GridLevel, LayerStatus
+from chengguan.grid.models import DutyRole, GridCell, GridLayer, GridLevel, LayerStatus
 from chengguan.grid.validation import KIND_LABELS, Report
 
 # More features than this in one viewport are not sent: the page asks to zoom in instead,
@@ -152,5 +152,35 @@ def layer_report(request: HttpRequest, pk: int) -> HttpResponse:
             "hidden": len(ordered) - len(shown),
             "levels": [(value, label, n) for (value, label), n in _counted(layer)],
             "config": config,
+        },
+    )
+
+
+@login_required
+def coverage(request: HttpRequest) -> HttpResponse:
+    """People in grids: cells nobody patrols and patrol staff without a grid."""
+    layer = selectors.active_layer()
+    try:
+        level = int(request.GET.get("level", "2"))
+    except ValueError:
+        level = 2
+    if level not in GridLevel.values:
+        level = 2
+    role = request.GET.get("role", DutyRole.INSPECTOR)
+    if role not in DutyRole.values:
+        role = DutyRole.INSPECTOR
+    result = selectors.duty_coverage(layer, level, role) if layer is not None else None
+    return render(
+        request,
+        "grid/coverage.html",
+        {
+            "layer": layer,
+            "result": result,
+            "level": level,
+            "role": role,
+            "levels": GridLevel.choices,
+            "roles": DutyRole.choices,
+            "role_label": DutyRole(role).label,
+            "level_label": GridLevel(level).label,
         },
     )
