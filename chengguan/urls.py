@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("grid/", include("chengguan.grid.urls")),
+    path("assessment/", include("chengguan.assessment.urls")),
     path("", include("chengguan.web.urls")),
 ]
 if settings.DEBUG:

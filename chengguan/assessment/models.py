@@ -590,7 +590,7 @@ class ScoreLine(_RunPart):
         related_name="lines",
     )
     indicator = models.CharField(_("指标"), max_length=40, blank=True)
-    tier = models.CharField(_("层级"), max_length=16, blank=True)
+    tier = models.CharField(_("层级"), max_length=16, choices=AssessmentTier.choices, blank=True)
 
     class Meta:
         ordering = ["result", "id"]

@@ -420,7 +420,7 @@ def indicator_records(result: Result, code: str, limit: int = 200) -> Records | 
     if indicator is None:
         return None
     w = _period_window(result.run)
-    num_key, den_key = indicator.numerator, indicator.denominator or indicator.numerator
+    num_key, den_key = indicator.numerator, indicator.denominator
     if result.subject in CASE_COUNTS and num_key in CASE_COUNTS[result.subject]:
         family = CASE_COUNTS[result.subject]
         group = {

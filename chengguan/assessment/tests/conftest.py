@@ -95,8 +95,16 @@ class World:
             **extra,
         )
 
-    def event(self, case: Case, action: str, when: dt.datetime, who: str, *, deadline: dt.datetime | None = None,
-              data: dict | None = None) -> CaseEvent:
+    def event(
+        self,
+        case: Case,
+        action: str,
+        when: dt.datetime,
+        who: str,
+        *,
+        deadline: dt.datetime | None = None,
+        data: dict | None = None,
+    ) -> CaseEvent:
         seq = CaseEvent.objects.filter(case=case).count() + 1
         return CaseEvent.objects.create(
             case=case,
@@ -111,7 +119,9 @@ class World:
             data=data or {},
         )
 
-    def inspection(self, mode: str = "daily", unit: OrgUnit | None = None, day: str = "2026-03-10") -> Inspection:
+    def inspection(
+        self, mode: str = "daily", unit: OrgUnit | None = None, day: str = "2026-03-10"
+    ) -> Inspection:
         return services.record_inspection(
             services.InspectionInput(
                 mode=mode,
@@ -126,7 +136,9 @@ class World:
         inspection = kw.pop("inspection", None) or self.inspection(unit=unit, day=when.date().isoformat())
         return services.record_finding(
             inspection,  # type: ignore[arg-type]
-            services.FindingInput(item=self.items[code], found_at=when, unit=unit, quantity=Decimal(quantity), **kw),  # type: ignore[arg-type]
+            services.FindingInput(
+                item=self.items[code], found_at=when, unit=unit, quantity=Decimal(quantity), **kw
+            ),  # type: ignore[arg-type]
         )
 
 
@@ -161,6 +173,8 @@ def world(db: None) -> World:
         start=1,
     ):
         users[key] = User.objects.create_user(key, password="x-secret-pass-1")
-        staff[key] = Staff.objects.create(code=f"S{n:03d}", name=f"人员{n}", role=role, unit=unit, user=users[key])
+        staff[key] = Staff.objects.create(
+            code=f"S{n:03d}", name=f"人员{n}", role=role, unit=unit, user=users[key]
+        )
     items = {i.code: i for i in standard.items.all()}
     return World(standard, category, bureau, t1, t2, d1, d2, items, staff, users)

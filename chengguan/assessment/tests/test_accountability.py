@@ -30,7 +30,11 @@ def test_zero_tolerance_finding_brings_criticism_and_double_check(world: World) 
     finding = w.finding("Z1", w.t1, at("2026-03-03"), responsible_person="张三")
     run = services.run_assessment("month", dt.date(2026, 3, 1))
     criticism = Measure.objects.get(run=run, kind="criticism")
-    assert (criticism.unit, criticism.finding, criticism.follow_up_body) == (w.t1, finding, "assessment_group")
+    assert (criticism.unit, criticism.finding, criticism.follow_up_body) == (
+        w.t1,
+        finding,
+        "assessment_group",
+    )
     assert criticism.person == "张三"
     double = {m.party: m for m in Measure.objects.filter(run=run, kind="double_check")}
     assert double["direct"].unit == w.t1
@@ -52,7 +56,9 @@ def test_double_check_without_supervisor_names_only_the_direct_party(world: Worl
     item.save()
     w.finding("Z1", w.t1, at("2026-03-03"))
     run = services.run_assessment("month", dt.date(2026, 3, 1))
-    assert list(Measure.objects.filter(run=run, kind="double_check").values_list("party", flat=True)) == ["direct"]
+    assert list(Measure.objects.filter(run=run, kind="double_check").values_list("party", flat=True)) == [
+        "direct"
+    ]
 
 
 def test_finding_supervisor_overrides_the_item_supervisor(world: World) -> None:

@@ -58,7 +58,9 @@ def test_item_cap_limits_the_running_total(lines: list[Decimal], cap: Decimal | 
 
 
 def test_grades_at_boundaries() -> None:
-    assert [scoring.grade(Decimal(s)) for s in (120, 90, "89.99", 75, 60, 40, "39.99", -5)] == list("AABBCDEE")
+    assert [scoring.grade(Decimal(s)) for s in (120, 90, "89.99", 75, 60, 40, "39.99", -5)] == list(
+        "AABBCDEE"
+    )
 
 
 def test_indicator_values_and_points() -> None:

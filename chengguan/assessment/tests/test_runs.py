@@ -40,7 +40,9 @@ def march_cases(w: World) -> None:
         on_time=True,
         handle_deadline=at("2026-03-31", "23:00"),
     )
-    w.case(at("2026-02-27"), lead=w.d1, handled=at("2026-02-27", "12:00"), on_time=False)  # February: not counted
+    w.case(
+        at("2026-02-27"), lead=w.d1, handled=at("2026-02-27", "12:00"), on_time=False
+    )  # February: not counted
     w.case(at("2026-03-10"), lead=w.d1, registered=False)  # not registered: not counted
     for day in ("03-11", "03-12"):
         w.case(
@@ -168,7 +170,9 @@ def test_rerun_makes_a_new_version_with_a_diff_and_published_runs_are_frozen(wor
     finding = result.lines.get().finding
     with pytest.raises(FrozenError):
         services.ensure_finding_editable(finding)
-    report = services.import_items(world.standard, "编号,层级,条目,分值\nZ9,常规,新条目,-1\n".encode(), filename="x.csv")
+    report = services.import_items(
+        world.standard, "编号,层级,条目,分值\nZ9,常规,新条目,-1\n".encode(), filename="x.csv"
+    )
     assert not report.ok and "复制为新版本" in str(report.errors[0])
 
     added = w.finding("Z1", w.t2, at("2026-03-20"))
@@ -200,5 +204,7 @@ def test_copy_standard_makes_an_editable_version(world: World) -> None:
     copy = services.copy_standard(world.standard)
     assert copy.version == 2 and copy.status == "draft"
     assert copy.items.count() == 3 and copy.weights.count() == 3 and copy.rules.count() == 5
-    report = services.import_items(copy, "编号,层级,条目,分值\nZ9,常规,新条目,-1\n".encode(), filename="x.csv")
+    report = services.import_items(
+        copy, "编号,层级,条目,分值\nZ9,常规,新条目,-1\n".encode(), filename="x.csv"
+    )
     assert report.ok and report.created == 1
