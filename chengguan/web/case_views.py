@@ -244,11 +244,7 @@ def _detail_context(
     calendar = work_calendar()
     events = selectors.timeline(case)
     forms = action_forms(current, case, bound=bound)
-    duplicates = (
-        selectors.likely_duplicates(case)
-        if any(f.transition.action == "mark_duplicate" for f in forms)
-        else []
-    )
+    duplicates = _duplicates(case, forms)
     # A citizen's contact details are for the command centre only (to call back).
     citizen = selectors.citizen_contact(case) if current.is_command else None
     return {
@@ -296,8 +292,20 @@ def case_actions(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "web/cases/_actions.html",
-        {"case": case, "actions": forms, "here": safe_next(request, reverse("web:case", args=[code]))},
+        {
+            "case": case,
+            "actions": forms,
+            "duplicates": _duplicates(case, forms),
+            "here": safe_next(request, reverse("web:case", args=[code])),
+        },
     )
+
+
+def _duplicates(case: Case, forms: list[Any]) -> list[Case]:
+    """Likely duplicates, only for someone who may mark the case as one."""
+    if any(f.transition.action == "mark_duplicate" for f in forms):
+        return selectors.likely_duplicates(case)
+    return []
 
 
 @require_POST

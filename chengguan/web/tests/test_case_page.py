@@ -177,6 +177,22 @@ def test_likely_duplicates_are_offered_when_the_module_is_there(
     assert "疑似重复案件" in body and f"/cases/{first.code}/" in body
     # a dispatcher cannot mark duplicates: no list for them
     assert "疑似重复案件" not in site.client("dispatcher").get(f"/cases/{second.code}/").content.decode()
+    # the queue's row panel offers them too, each with a one-click form
+    client = site.client("shift_leader")
+    panel = client.get(f"/cases/{second.code}/actions/", {"next": "/command/"}).content.decode()
+    assert f'data-duplicate="{first.code}"' in panel and f'name="duplicate_of" value="{first.code}"' in panel
+    response = client.post(
+        f"/cases/{second.code}/act/",
+        {
+            "action": "mark_duplicate",
+            "version": second.version,
+            "duplicate_of": first.code,
+            "next": "/command/",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/command/"
+    second.refresh_from_db()
+    assert second.status == "duplicate" and second.duplicate_of == first
 
 
 def test_page_renders_without_the_duplicates_module(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
