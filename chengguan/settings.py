@@ -31,7 +31,15 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("CHENGGUAN_DEBUG", True)
+# CHENGGUAN_PROFILE=production (the default once CHENGGUAN_DEBUG is off) turns on HTTPS-only
+# cookies, HSTS and the redirect to HTTPS (see the security block at the end; docs/security.md).
+CHENGGUAN_PROFILE = os.environ.get(
+    "CHENGGUAN_PROFILE", "development" if env_bool("CHENGGUAN_DEBUG", True) else "production"
+)
+if CHENGGUAN_PROFILE not in {"development", "production"}:
+    raise RuntimeError("CHENGGUAN_PROFILE must be 'development' or 'production'")
+PRODUCTION = CHENGGUAN_PROFILE == "production"
+DEBUG = env_bool("CHENGGUAN_DEBUG", not PRODUCTION)
 # The development key only works while DEBUG is on; production must set its own.
 SECRET_KEY = os.environ.get("CHENGGUAN_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -50,6 +58,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "axes",
+    "csp",
     "chengguan.core",
     "chengguan.org",
     "chengguan.catalog",
@@ -60,11 +70,14 @@ INSTALLED_APPS = [
     "chengguan.notify",
     "chengguan.web",
     "chengguan.assessment",
+    "chengguan.security",
     "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a refused sign-in into the lock-out page
 ]
 
 ROOT_URLCONF = "chengguan.urls"
@@ -110,9 +124,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "chengguan.security.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "chengguan.security.passwords.RepeatedCharactersValidator"},
 ]
 
 LANGUAGE_CODE = os.environ.get("CHENGGUAN_LANGUAGE", "zh-hans")
@@ -211,4 +227,67 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CHENGGUAN_LOG_LEVEL", "WARNING")},
+}
+
+# --- Security (chengguan.security, docs/security.md) -------------------------------------------
+from datetime import timedelta  # noqa: E402
+
+from chengguan.security.conf import content_security_policy  # noqa: E402
+
+# Sign-in lock-out (django-axes): this many failed logins for one account from one address lock
+# it for the cool-off; `chengguan axes_reset_username NAME` (or the admin) unlocks it earlier.
+AUTHENTICATION_BACKENDS = [
+    "chengguan.security.auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("CHENGGUAN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("CHENGGUAN_LOGIN_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "chengguan.security.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_COOLOFF_MESSAGE = "登录失败次数过多，账号已暂时锁定，请稍后再试。"
+AXES_PERMALOCK_MESSAGE = "登录失败次数过多，账号已锁定，请联系系统管理员解锁。"
+# Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th from the right.
+CHENGGUAN_PROXY_COUNT = int(os.environ.get("CHENGGUAN_PROXY_COUNT", "0"))
+if CHENGGUAN_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = CHENGGUAN_PROXY_COUNT
+    AXES_IPWARE_PROXY_ORDER = "right-most"
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+# Sessions last one shift; cookies are HttpOnly, SameSite=Lax, and HTTPS-only in production.
+SESSION_COOKIE_AGE = int(float(os.environ.get("CHENGGUAN_SESSION_HOURS", "12")) * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+
+# HTTPS in production: behind a proxy that sets X-Forwarded-Proto (it must overwrite the
+# client's), redirect plain HTTP except the health check, and tell browsers to stay on HTTPS.
+if PRODUCTION and env_bool("CHENGGUAN_BEHIND_PROXY", True):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = PRODUCTION and env_bool("CHENGGUAN_SSL_REDIRECT", True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("CHENGGUAN_HSTS_SECONDS", str(365 * 24 * 3600) if PRODUCTION else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CHENGGUAN_HSTS_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("CHENGGUAN_HSTS_PRELOAD", PRODUCTION)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content security policy (django-csp): our own static files, the map tiles, no inline code
+# but the two hashed pieces in chengguan/security/conf.py.
+CONTENT_SECURITY_POLICY = content_security_policy(
+    map_tiles=CHENGGUAN_MAP_TILES, report_uri=os.environ.get("CHENGGUAN_CSP_REPORT_URI", "")
+)
+# Browser features: location and camera for the inspector's report page, nothing else.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "geolocation": ["self"],
+    "camera": ["self"],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "browsing-topics": [],
 }

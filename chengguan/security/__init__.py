@@ -1,0 +1,1 @@
+"""Security: sign-in hardening, content security policy, privacy masking and audit, safe uploads."""
