@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "chengguan.cases",
     "chengguan.notify",
     "chengguan.web",
+    "chengguan.api",
     "chengguan.assessment",
     "chengguan.security",
     "huey.contrib.djhuey",
@@ -172,7 +173,17 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Chengguan API",
     "DESCRIPTION": "Grid-based comprehensive urban management",
     "VERSION": "0.1.0",
+    # The OpenAPI document describes the REST API (/api/v1/); Open311 has its own specification.
+    "PREPROCESSING_HOOKS": ["chengguan.api.schema.only_rest_api"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseChannelEnum": "chengguan.cases.models.Channel",
+        "CategoryKindEnum": "chengguan.catalog.models.CategoryKind",
+        "UnitKindEnum": "chengguan.org.models.UnitKind",
+    },
 }
+# Requests per API key (per account for sessions, per address otherwise): "6000/min", "100/s".
+CHENGGUAN_API_RATE = os.environ.get("CHENGGUAN_API_RATE", "6000/min")
 
 # Administrative division code (GB/T 2260) of the district this installation serves; the
 # demo district uses 赤峰市红山区.

@@ -13,6 +13,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("chengguan.api.urls")),
+    path("open311/v2/", include("chengguan.api.open311_urls")),
     path("grid/", include("chengguan.grid.urls")),
     path("assessment/", include("chengguan.assessment.urls")),
     path("", include("chengguan.web.urls")),

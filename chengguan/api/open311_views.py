@@ -1,0 +1,311 @@
+"""Open311 GeoReport v2 under ``/open311/v2/`` (plus the request-updates extension).
+
+Thin views: parse, call ``cases.services.report`` or a query, render XML or JSON by the
+URL's suffix. Errors are the spec's: a list of ``{code, description}`` with the HTTP status
+the spec names (400 missing, 404 not found, 403 bad key, 413 too big, 429 too many).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from chengguan.api import open311_format as fmt
+from chengguan.api import queries
+from chengguan.api.auth import ApiKeyRateThrottle, find_key
+from chengguan.api.models import ApiKey, Open311Request, Scope
+from chengguan.api.open311_input import Open311Error, optional, parse
+from chengguan.cases import services
+from chengguan.cases.models import Channel
+
+MAX_BODY = 64 * 1024  # a request is a few hundred bytes of form fields; photos go by media_url
+MAX_SPAN = dt.timedelta(days=90)
+CHANGESET = "2026-01-01T00:00:00+08:00"
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+
+
+def jurisdiction() -> str:
+    return str(
+        getattr(
+            settings,
+            "CHENGGUAN_OPEN311_JURISDICTION",
+            os.environ.get("CHENGGUAN_OPEN311_JURISDICTION", settings.CHENGGUAN_DISTRICT_CODE),
+        )
+    )
+
+
+class FirstRenderer(BaseContentNegotiation):
+    """The suffix picks the format; Accept headers never turn a request into a 406."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        content_type = request.content_type.split(";")[0].strip().lower()
+        for parser in parsers:
+            if parser.media_type == content_type:
+                return parser
+        return None
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: Any = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+class Open311KeyAuthentication(BaseAuthentication):
+    """``api_key`` in the form body (or query string, or X-Api-Key), POST only."""
+
+    def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
+        if request.method != "POST":
+            return None
+        raw = optional(request.data, "api_key") or optional(request.query_params, "api_key")
+        raw = raw or str(request.META.get("HTTP_X_API_KEY", "")).strip()
+        if not raw:
+            return None
+        key = find_key(raw)
+        if key is None:
+            raise exceptions.AuthenticationFailed("api_key is invalid or revoked")
+        return (key.user or AnonymousUser(), key)
+
+
+class Open311View(APIView):
+    authentication_classes = [Open311KeyAuthentication]
+    permission_classes: list[Any] = []
+    throttle_classes = [ApiKeyRateThrottle]
+    parser_classes = [FormParser, MultiPartParser]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = FirstRenderer
+    schema = None  # described by the Open311 specification, not the OpenAPI document
+
+    def fmt(self) -> str:
+        return str(self.kwargs.get("format", "xml"))
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY:
+            raise Open311Error(413, f"request body is larger than {MAX_BODY // 1024} KiB")
+        super().initial(request, *args, **kwargs)
+        given = optional(request.query_params, "jurisdiction_id")
+        if not given and request.method == "POST":
+            given = optional(request.data, "jurisdiction_id")
+        if given and given != jurisdiction():
+            raise Open311Error(404, f"jurisdiction_id {given[:60]} was not found")
+
+    def handle_exception(self, exc: Exception) -> HttpResponse:  # type: ignore[override]
+        status, description = 400, "general service error"
+        if isinstance(exc, Open311Error):
+            status, description = exc.status, exc.description
+        elif isinstance(exc, exceptions.Throttled):
+            status, description = 429, "too many requests: slow down"
+        elif isinstance(exc, exceptions.AuthenticationFailed | exceptions.NotAuthenticated):
+            status, description = 403, "api_key is invalid or revoked"
+        elif isinstance(exc, exceptions.PermissionDenied):
+            status, description = 403, str(exc.detail)
+        elif isinstance(exc, exceptions.MethodNotAllowed):
+            status, description = 405, "method not allowed"
+        elif isinstance(exc, exceptions.UnsupportedMediaType):
+            status, description = 415, "send application/x-www-form-urlencoded; charset=utf-8"
+        elif isinstance(exc, exceptions.ParseError):
+            status, description = 400, "the request body could not be read"
+        elif isinstance(exc, exceptions.NotFound):
+            status, description = 404, "not found"
+        else:
+            from django.core.exceptions import RequestDataTooBig
+
+            if isinstance(exc, RequestDataTooBig):
+                status, description = 413, "request body is too large"
+            else:
+                raise exc
+        response = fmt.error_response(self.fmt(), status, description)
+        wait = getattr(exc, "wait", None)
+        if status == 429 and wait:
+            response["Retry-After"] = str(int(wait))
+        return response
+
+
+def _dates(params: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
+    def read(name: str) -> dt.datetime | None:
+        raw = optional(params, name)
+        if not raw:
+            return None
+        moment = parse_datetime(raw.replace(" ", "+"))  # a '+' in a query string arrives as a space
+        if moment is None:
+            raise Open311Error(400, f"{name} must be a W3C datetime, e.g. 2026-01-01T00:00:00+08:00")
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment
+
+    return read("start_date"), read("end_date")
+
+
+def _window(params: Any) -> tuple[dt.datetime, dt.datetime]:
+    start, end = _dates(params)
+    if start is None and end is None:
+        end = timezone.now()
+    if start is None:
+        assert end is not None
+        start = end - MAX_SPAN
+    if end is None:
+        end = start + MAX_SPAN
+    if end < start:
+        raise Open311Error(400, "end_date is before start_date")
+    if end - start > MAX_SPAN:
+        raise Open311Error(400, "start_date and end_date may not span more than 90 days")
+    return start, end
+
+
+def _csv(params: Any, name: str, limit: int = 100) -> list[str]:
+    raw = ",".join(str(v) for v in params.getlist(name))
+    items = [v.strip() for v in raw.split(",") if v.strip()]
+    if len(items) > limit:
+        raise Open311Error(400, f"at most {limit} values of {name} at once")
+    return items
+
+
+class DiscoveryView(Open311View):
+    def get(self, request: Request, format: str) -> HttpResponse:
+        base = request.build_absolute_uri("/open311/v2/")
+        contact = str(getattr(settings, "CHENGGUAN_OPEN311_CONTACT", "城市管理指挥中心"))
+        doc = {
+            "changeset": CHANGESET,
+            "contact": contact,
+            "key_service": "接口密钥由区城市管理指挥中心在管理后台「接口密钥」中发放",
+            "endpoints": [
+                {
+                    "specification": SPECIFICATION,
+                    "url": base,
+                    "changeset": CHANGESET,
+                    "type": "production",
+                    "formats": ["text/xml", "application/json"],
+                }
+            ],
+        }
+        return fmt.respond(format, "discovery", doc)
+
+
+class ServicesView(Open311View):
+    def get(self, request: Request, format: str) -> HttpResponse:
+        docs = [fmt.service_doc(c, has_meta) for c, has_meta in queries.open311_services()]
+        return fmt.respond(format, "services", docs)
+
+
+class ServiceDefinitionView(Open311View):
+    def get(self, request: Request, code: str, format: str) -> HttpResponse:
+        from chengguan.api.open311_input import category_for
+
+        category = category_for(code)
+        return fmt.respond(
+            format, "service_definition", fmt.definition_doc(category, queries.attributes_of(category))
+        )
+
+
+class RequestsView(Open311View):
+    def get(self, request: Request, format: str) -> HttpResponse:
+        params = request.query_params
+        ids = _csv(params, "service_request_id")
+        if ids:
+            cases = queries.public_requests(ids=ids)
+        else:
+            categories = []
+            for code in _csv(params, "service_code"):
+                parsed = fmt.parse_service_code(code)
+                if parsed is None:
+                    raise Open311Error(404, f"service_code {code[:40]} was not found")
+                categories.append(parsed)
+            statuses = _csv(params, "status")
+            if any(s not in ("open", "closed") for s in statuses):
+                raise Open311Error(400, "status must be open, closed or both")
+            start, end = _window(params)
+            cases = queries.public_requests(categories=categories, start=start, end=end, statuses=statuses)
+        return fmt.respond(format, "service_requests", [fmt.request_doc(c) for c in cases])
+
+    def post(self, request: Request, format: str) -> HttpResponse:
+        key = request.auth
+        if not isinstance(key, ApiKey):
+            raise Open311Error(400, "api_key was not provided")
+        if not key.has_scope(Scope.OPEN311_WRITE):
+            raise Open311Error(403, "api_key may not create service requests")
+        parsed = parse(request.data)
+        with transaction.atomic():
+            case = services.report(
+                services.ReportInput(
+                    category=parsed.category,
+                    description=parsed.description,
+                    channel=Channel.OPEN311,
+                    lat=parsed.lat,
+                    lon=parsed.lon,
+                    address=parsed.address,
+                    reporter_user=key.user,
+                    citizen=parsed.citizen,
+                )
+            )
+            Open311Request.objects.create(
+                case=case,
+                api_key=key,
+                media_url=parsed.media_url,
+                device_id=parsed.device_id,
+                account_id=parsed.account_id,
+                attributes=parsed.attributes,
+            )
+        doc = {
+            "service_request_id": case.code,
+            "service_notice": fmt.STATUS_NOTES[case.status_enum],
+            "account_id": parsed.account_id or None,
+        }
+        return fmt.respond(format, "service_requests", [doc])
+
+    def handle_exception(self, exc: Exception) -> HttpResponse:  # type: ignore[override]
+        if isinstance(exc, services.CaseError):
+            exc = Open311Error(400, str(exc))
+        return super().handle_exception(exc)
+
+
+class RequestView(Open311View):
+    def get(self, request: Request, request_id: str, format: str) -> HttpResponse:
+        case = queries.public_request(request_id)
+        if case is None:
+            raise Open311Error(404, f"service_request_id {request_id[:40]} was not found")
+        return fmt.respond(format, "service_requests", [fmt.request_doc(case)])
+
+
+class TokenView(Open311View):
+    def get(self, request: Request, token: str, format: str) -> HttpResponse:
+        code = queries.code_for_token(token)
+        if code is None:
+            raise Open311Error(404, "token was not found")
+        return fmt.respond(format, "service_requests", [{"service_request_id": code, "token": token}])
+
+
+class UpdatesView(Open311View):
+    """GET servicerequestupdates (mySociety's extension): the public steps of each case, so
+    a citizen's app can show progress; ``service_request_id`` (CSV) narrows to some cases."""
+
+    def get(self, request: Request, format: str) -> HttpResponse:
+        params = request.query_params
+        ids = _csv(params, "service_request_id")
+        start, end = (
+            (None, None)
+            if ids and not (params.get("start_date") or params.get("end_date"))
+            else _window(params)
+        )
+        rows = queries.public_updates(list(fmt.PUBLIC_ACTIONS), ids=ids, start=start, end=end)
+        return fmt.respond(format, "service_request_updates", [fmt.update_doc(e, code) for e, code in rows])
+
+
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Anything else under /open311/v2/: the spec's 404, in XML unless .json was asked for."""
+    return fmt.error_response("json" if rest.endswith(".json") else "xml", 404, "no such resource")
