@@ -6,7 +6,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from chengguan.grid.models import GridCell, GridDuty, GridLayer
+from chengguan.grid.models import Component, GridCell, GridDuty, GridLayer
 from chengguan.grid.validation import Report
 
 
@@ -84,3 +84,13 @@ class GridCellAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(Component)
+class ComponentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "category", "state", "unit_grid", "owner", "maintainer"]
+    list_filter = ["state", "category"]
+    search_fields = ["code", "name", "unit_grid", "address"]
+    list_select_related = ["category", "owner", "maintainer"]
+    autocomplete_fields = ["owner", "maintainer"]
+    readonly_fields = ["unit_grid", "properties"]

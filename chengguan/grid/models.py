@@ -12,6 +12,7 @@ the previous layer is retired, never deleted, so the district's grid history sta
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -174,3 +175,70 @@ class GridDuty(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.cell.code} {self.get_role_display()} {self.staff.name}"
+
+
+class ComponentState(models.TextChoices):
+    INTACT = "intact", _("完好")
+    DAMAGED = "damaged", _("破损")
+    LOST = "lost", _("丢失")
+    SCRAPPED = "scrapped", _("废弃")
+    REMOVED = "removed", _("移除")
+
+
+class Component(TimeStampedModel):
+    """A managed object of the component inventory (部件普查): a manhole cover, a street light …
+
+    Its 17-digit identifier is 6-digit county + 5-digit category + 6-digit sequence
+    (GB/T 47678.5). The unit grid it lies in is kept as a code and refreshed whenever a new
+    grid version is activated, so counts per grid stay right.
+    """
+
+    code = models.CharField(
+        _("部件标识码"),
+        max_length=17,
+        unique=True,
+        validators=[
+            RegexValidator(r"^\d{17}$", _("部件标识码应为 17 位数字（6 位区划 + 5 位类别 + 6 位顺序码）。"))
+        ],
+    )
+    category = models.ForeignKey(
+        "catalog.Category",
+        verbose_name=_("部件类别"),
+        on_delete=models.PROTECT,
+        related_name="components",
+        limit_choices_to={"kind": "component"},
+    )
+    name = models.CharField(_("名称"), max_length=100, blank=True)
+    lon = models.FloatField(_("经度"))
+    lat = models.FloatField(_("纬度"))
+    unit_grid = models.CharField(_("所在单元网格"), max_length=32, blank=True, db_index=True)
+    state = models.CharField(
+        _("状态"), max_length=12, choices=ComponentState.choices, default=ComponentState.INTACT
+    )
+    owner = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("权属单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_components",
+    )
+    maintainer = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("养护单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="maintained_components",
+    )
+    address = models.CharField(_("位置描述"), max_length=200, blank=True)
+    properties = models.JSONField(_("源数据属性"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        indexes = [models.Index(fields=["lon", "lat"], name="grid_component_position")]
+        verbose_name = _("部件")
+        verbose_name_plural = _("部件（部件普查）")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name or self.category.name}"

@@ -201,3 +201,74 @@ _TYPE_NAMES = {
     "MultiLineString": "多线",
     "GeometryCollection": "几何集合",
 }
+
+
+@dataclass
+class PointFeature:
+    number: int
+    lon: float
+    lat: float
+    properties: dict[str, Any]
+
+
+def read_points(
+    path: str | Path, *, layer: str | None = None, encoding: str | None = None, gcj02: bool = False
+) -> tuple[list[PointFeature], list[str], list[str]]:
+    """Point features (components, facilities) in WGS-84: (points, field names, notes)."""
+    source = Path(path)
+    if not source.exists():
+        raise GridFileError(f"找不到文件：{source}")
+    if source.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise GridFileError(
+            f"不支持的文件类型「{source.suffix or source.name}」。"
+            "请使用 GeoJSON、Shapefile（.shp 或 .zip）或 GeoPackage。"
+        )
+    gdal_path = f"/vsizip/{source}" if source.suffix.lower() == ".zip" else str(source)
+    try:
+        meta, _fids, wkb, field_data = pyogrio.raw.read(gdal_path, layer=layer, encoding=encoding)
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        pyogrio.errors.GeometryError,
+    ) as exc:
+        raise GridFileError(
+            f"无法读取文件 {source.name}：文件已损坏或不是支持的地理数据格式（{exc}）。"
+        ) from exc
+    fields = [str(name) for name in meta["fields"]]
+    if wkb is None or len(wkb) == 0:
+        raise GridFileError(f"文件 {source.name} 中没有任何要素。")
+    transformer, crs_name = _to_wgs84(meta.get("crs"))
+    problems: list[str] = []
+    points: list[PointFeature] = []
+    for index in range(len(wkb)):
+        geom = shapely.from_wkb(wkb[index]) if wkb[index] is not None else None
+        if geom is not None and geom.geom_type == "MultiPoint" and len(geom.geoms) == 1:
+            geom = geom.geoms[0]
+        if geom is None or geom.is_empty or geom.geom_type != "Point":
+            kind = (
+                "没有几何图形"
+                if geom is None or geom.is_empty
+                else f"是{_TYPE_NAMES.get(geom.geom_type, geom.geom_type)}"
+            )
+            problems.append(f"第 {index + 1} 个要素{kind}，部件必须是点")
+            continue
+        properties = {name: _plain(field_data[i][index]) for i, name in enumerate(fields)}
+        points.append(PointFeature(index + 1, float(geom.x), float(geom.y), properties))
+    if problems:
+        listed = "；".join(problems[:_MAX_LISTED])
+        more = f"；另有 {len(problems) - _MAX_LISTED} 处" if len(problems) > _MAX_LISTED else ""
+        raise GridFileError(f"文件 {source.name} 有 {len(problems)} 处问题：{listed}{more}。")
+    notes = []
+    xy = np.array([(p.lon, p.lat) for p in points], dtype=float)
+    if transformer is not None:
+        lon, lat = transformer.transform(xy[:, 0], xy[:, 1])
+        xy = np.column_stack([lon, lat])
+        notes.append(f"坐标已从 {crs_name} 转换为 WGS-84")
+    if not is_lonlat_bounds([xy[:, 0].min(), xy[:, 1].min(), xy[:, 0].max(), xy[:, 1].max()]):
+        raise GridFileError(f"文件 {source.name} 的坐标不是经纬度。若是投影坐标，请附上 .prj 文件。")
+    if gcj02:
+        xy = gcj02_coords_to_wgs84(xy)
+        notes.append("坐标已从 GCJ-02（火星坐标）转换为 WGS-84")
+    for point, (lon, lat) in zip(points, xy.tolist(), strict=True):
+        point.lon, point.lat = lon, lat
+    return points, fields, notes

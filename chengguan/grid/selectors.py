@@ -215,3 +215,57 @@ def duty_coverage(layer: GridLayer, level: int = 2, role: str = "inspector") -> 
         "partly": partly,
         "idle_staff": idle,
     }
+
+
+def components_in_view(west: float, south: float, east: float, north: float, limit: int = 3000) -> list[Any]:
+    from chengguan.grid.models import Component
+
+    return list(
+        Component.objects.filter(lon__gte=west, lon__lte=east, lat__gte=south, lat__lte=north)
+        .select_related("category")
+        .order_by("code")[:limit]
+    )
+
+
+def unit_codes_under(cell: GridCell) -> list[str]:
+    """Codes of the unit-level cells inside a cell (itself when it is the lowest level)."""
+    rows = list(
+        GridCell.objects.filter(layer_id=cell.layer_id).values_list("pk", "parent_id", "level", "code")
+    )
+    lowest = max(level for _, _, level, _ in rows)
+    children: dict[int, list[int]] = {}
+    for pk, parent, _, _ in rows:
+        if parent is not None:
+            children.setdefault(parent, []).append(pk)
+    code_of = {pk: code for pk, _, _, code in rows}
+    level_of = {pk: level for pk, _, level, _ in rows}
+    stack, found = [cell.pk], []
+    while stack:
+        pk = stack.pop()
+        if level_of[pk] == lowest:
+            found.append(code_of[pk])
+        stack.extend(children.get(pk, []))
+    return found
+
+
+def component_counts(cell: GridCell) -> list[tuple[str, str, int]]:
+    """(category code, category name, count) of the components in a cell, most first."""
+    from django.db.models import Count
+
+    from chengguan.grid.models import Component
+
+    codes = [cell.code] if not cell.children.exists() else unit_codes_under(cell)
+    rows = (
+        Component.objects.filter(unit_grid__in=codes)
+        .values("category__code", "category__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "category__code")
+    )
+    return [(r["category__code"], r["category__name"], r["n"]) for r in rows]
+
+
+def component_by_code(code: str) -> Any:
+    """The component a case names by its 17-digit identifier (None when unknown)."""
+    from chengguan.grid.models import Component
+
+    return Component.objects.select_related("category", "owner", "maintainer").filter(code=code).first()

@@ -314,6 +314,9 @@ def activate_layer(
         layer.save(update_fields=["status", "activated_at", "report_accepted", "accepted_by", "updated_at"])
         if previous is not None:
             _carry_over_duties(previous, layer)
+        # Components keep the code of the unit grid they lie in; the new grid may number
+        # them differently.
+        relocate_components()
     return layer
 
 
@@ -453,3 +456,127 @@ def import_duties(
         report.created = len(new)
         report.unchanged = len(planned) - len(new)
     return report
+
+
+@dataclass
+class ComponentOutcome:
+    errors: list[str]
+    created: int = 0
+    updated: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        if self.errors:
+            return f"发现 {len(self.errors)} 处错误，数据库未做任何修改。"
+        return f"新增部件 {self.created} 个，更新 {self.updated} 个。"
+
+
+def import_components(
+    path: Path,
+    fields: Any,
+    *,
+    gcj02: bool = False,
+    layer_name: str | None = None,
+    encoding: str | None = None,
+    dry_run: bool = False,
+) -> ComponentOutcome:
+    """Import the component inventory from a point file; identifiers already known are updated.
+
+    Every point must lie in a unit grid of the active grid; one bad feature and nothing is
+    written.
+    """
+    from chengguan.catalog.models import Category, CategoryKind
+    from chengguan.grid.components import plan_components
+    from chengguan.grid.models import Component
+    from chengguan.grid.readers import read_points
+    from chengguan.grid.selectors import get_locator
+
+    points, names, notes = read_points(path, layer=layer_name, encoding=encoding, gcj02=gcj02)
+    for name in (fields.category, fields.code, fields.name, fields.state, fields.owner, fields.maintainer):
+        if name and name not in names:
+            raise GridServiceError(
+                f"文件中没有字段「{name}」。文件中的字段有：{'、'.join(names) or '（无）'}。"
+            )
+    county = settings.CHENGGUAN_DISTRICT_CODE
+    categories = dict(Category.objects.filter(kind=CategoryKind.COMPONENT).values_list("code", "pk"))
+    units: dict[str, int] = {}
+    for pk, code, name in OrgUnit.objects.values_list("pk", "code", "name"):
+        units[code] = pk
+        units.setdefault(name, pk)
+    last: dict[str, int] = {}
+    for code in Component.objects.filter(code__startswith=county).values_list("code", flat=True):
+        last[code[6:11]] = max(last.get(code[6:11], 0), int(code[11:]))
+    plan = plan_components(
+        points, fields, county_code=county, categories=categories, units=units, last_sequence=last
+    )
+    errors = plan.messages()
+    locator = get_locator()
+    if locator is None:
+        errors.append("当前没有在用的网格，无法确定部件所在的单元网格。请先生成或导入网格。")
+    unit_of: dict[str, str] = {}
+    if locator is not None and plan.rows:
+        batch = locator.locate_many([r.lon for r in plan.rows], [r.lat for r in plan.rows])
+        lowest = max(locator.levels)
+        for row, cell_code, found in zip(plan.rows, batch.codes(lowest), batch.found.tolist(), strict=True):
+            if not found or cell_code is None:
+                errors.append(
+                    f"第 {row.number} 个要素：位置（东经 {row.lon:.6f}°，北纬 {row.lat:.6f}°）不在辖区网格内"
+                )
+            else:
+                unit_of[row.code] = cell_code
+    outcome = ComponentOutcome(errors, notes=notes)
+    if errors or dry_run:
+        return outcome
+    with transaction.atomic():
+        existing = {c.code: c for c in Component.objects.filter(code__in=[r.code for r in plan.rows])}
+        new, changed = [], []
+        for r in plan.rows:
+            values = {
+                "category_id": r.category_id,
+                "name": r.name,
+                "state": r.state,
+                "owner_id": r.owner_id,
+                "maintainer_id": r.maintainer_id,
+                "address": r.address,
+                "lon": r.lon,
+                "lat": r.lat,
+                "unit_grid": unit_of[r.code],
+                "properties": r.properties,
+            }
+            if r.code in existing:
+                obj = existing[r.code]
+                for key, value in values.items():
+                    setattr(obj, key, value)
+                changed.append(obj)
+            else:
+                new.append(Component(code=r.code, **values))
+        Component.objects.bulk_create(new, batch_size=BATCH)
+        Component.objects.bulk_update(changed, list(values), batch_size=BATCH)
+    outcome.created, outcome.updated = len(new), len(changed)
+    return outcome
+
+
+def relocate_components() -> int:
+    """Refresh every component's unit grid after the active grid changed; returns how many moved."""
+    from chengguan.grid.models import Component
+    from chengguan.grid.selectors import get_locator
+
+    rows = list(Component.objects.values_list("pk", "lon", "lat", "unit_grid"))
+    if not rows:
+        return 0
+    locator = get_locator()
+    if locator is None:
+        return 0
+    batch = locator.locate_many([r[1] for r in rows], [r[2] for r in rows])
+    lowest = max(locator.levels)
+    moved = [
+        Component(pk=pk, unit_grid=code or "")
+        for (pk, _, _, old), code in zip(rows, batch.codes(lowest), strict=True)
+        if (code or "") != old
+    ]
+    Component.objects.bulk_update(moved, ["unit_grid"], batch_size=BATCH)
+    return len(moved)

@@ -37,6 +37,7 @@ def _map_config(layer: GridLayer, initial: list[int]) -> dict[str, Any]:
         "layer": layer.pk,
         "extent": selectors.layer_extent(layer),
         "cells_url": reverse("grid:cells"),
+        "components_url": reverse("grid:components"),
         "panel_url": reverse("grid:cell", args=[0]),
         "initial": initial,
         "tiles": _tiles(),
@@ -96,10 +97,41 @@ def cells_json(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
+def components_json(request: HttpRequest) -> JsonResponse:
+    """GeoJSON points of the component inventory in the viewport (``?bbox=w,s,e,n``)."""
+    bbox = _bbox(request.GET.get("bbox", ""))
+    if bbox is None:
+        return JsonResponse({"error": _("范围参数 bbox 应为“西,南,东,北”经纬度。")}, status=400)
+    items = selectors.components_in_view(*bbox, limit=MAX_FEATURES + 1)
+    if len(items) > MAX_FEATURES:
+        return JsonResponse({"type": "FeatureCollection", "features": [], "too_many": True})
+    return JsonResponse(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [round(c.lon, 7), round(c.lat, 7)]},
+                    "properties": {
+                        "code": c.code,
+                        "name": c.name or c.category.name,
+                        "category": c.category.name,
+                        "state": c.get_state_display(),
+                        "broken": c.state != "intact",
+                    },
+                }
+                for c in items
+            ],
+        }
+    )
+
+
+@login_required
 def cell_panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The side panel of one cell: where it sits, who is responsible, which cases are open."""
     cell = get_object_or_404(GridCell.objects.select_related("territory", "layer", "parent"), pk=pk)
     open_count, cases = selectors.open_cases_in(cell)
+    components = selectors.component_counts(cell)
     return render(
         request,
         "grid/cell_panel.html",
@@ -109,6 +141,8 @@ def cell_panel(request: HttpRequest, pk: int) -> HttpResponse:
             "duties": selectors.duties_of(cell),
             "open_count": open_count,
             "cases": cases,
+            "components": components,
+            "component_total": sum(n for _, _, n in components),
         },
     )
 

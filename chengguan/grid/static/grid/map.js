@@ -108,6 +108,34 @@
     });
   }
 
+  // The component inventory: points, only where few enough are in view.
+  const componentsBox = document.querySelector("input[data-components]");
+  const components = L.geoJSON(null, {
+    pointToLayer: (f, latlng) => L.circleMarker(latlng, {
+      radius: 4, color: f.properties.broken ? "#d50000" : "#6a1b9a", weight: 1, fillOpacity: 0.8,
+    }),
+    onEachFeature: (f, layer) => layer.bindTooltip(
+      f.properties.name + " " + f.properties.code + "（" + f.properties.state + "）"),
+  });
+  function loadComponents() {
+    if (!componentsBox) return;
+    if (!componentsBox.checked) { map.removeLayer(components); return; }
+    const b = map.getBounds();
+    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(",");
+    fetch(config.components_url + "?bbox=" + bbox, { headers: { Accept: "application/json" } })
+      .then((r) => r.json())
+      .then((data) => {
+        components.clearLayers();
+        if (data.too_many) { if (hint) hint.textContent = config.messages.too_many.replace("%(level)s", "部件"); return; }
+        components.addData(data);
+        components.addTo(map);
+        components.bringToFront();
+      })
+      .catch(() => { if (hint) hint.textContent = config.messages.failed; });
+  }
+  if (componentsBox) componentsBox.addEventListener("change", loadComponents);
+  map.on("moveend", loadComponents);
+
   let timer = null;
   map.on("moveend", () => { clearTimeout(timer); timer = setTimeout(refresh, 150); });
   document.querySelectorAll("input[data-level]").forEach((box) => box.addEventListener("change", refresh));
