@@ -22,6 +22,8 @@ from typing import Any
 
 from django.db.models import DecimalField, ExpressionWrapper, F, Max, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from chengguan.cases import deadlines
 from chengguan.cases.models import Attachment, Case, CaseEvent, CitizenContact, Light
@@ -197,12 +199,12 @@ class LightFilter(StrEnum):
     NONE = "none"
 
 
-LIGHT_FILTER_LABELS: dict[LightFilter, str] = {
-    LightFilter.GREEN: "绿灯（正常）",
-    LightFilter.YELLOW: "黄灯（预警）",
-    LightFilter.RED: "红灯（超期）",
-    LightFilter.PAUSED: "暂停计时",
-    LightFilter.NONE: "不计时",
+LIGHT_FILTER_LABELS: dict[LightFilter, Promise] = {
+    LightFilter.GREEN: _("绿灯（正常）"),
+    LightFilter.YELLOW: _("黄灯（预警）"),
+    LightFilter.RED: _("红灯（超期）"),
+    LightFilter.PAUSED: _("暂停计时"),
+    LightFilter.NONE: _("不计时"),
 }
 
 _RUNNING = Q(step_started_at__isnull=False, step_limit_hours__isnull=False, deadline__isnull=False) & ~Q(
@@ -541,48 +543,48 @@ def map_center() -> tuple[float, float]:
 
 # -- the citizen's view --------------------------------------------------------------------
 
-PUBLIC_STATUS: dict[Status, str] = {
-    Status.REPORTED: "已受理，等待立案",
-    Status.VERIFYING: "工作人员正在现场核实",
-    Status.SELF_HANDLED: "已现场处置，等待审核",
-    Status.TO_DISPATCH: "已立案，正在派遣",
-    Status.VOID_REQUESTED: "正在审核",
-    Status.DISPATCHED: "已派至责任单位",
-    Status.RETURNED: "正在重新派遣",
-    Status.HANDLING: "责任单位正在处理",
-    Status.EXTENSION_REQUESTED: "责任单位正在处理",
-    Status.DEFERRAL_REQUESTED: "责任单位正在处理",
-    Status.DEFERRED: "需较长时间解决，已列入计划",
-    Status.HANDLED: "已处理，等待核查",
-    Status.CHECKING: "工作人员正在现场核查",
-    Status.TO_CLOSE: "核查通过，即将办结",
-    Status.CLOSED: "已办结",
-    Status.REJECTED: "经核实不予立案",
-    Status.VOIDED: "已撤销",
-    Status.DUPLICATE: "与已有案件重复，合并处理",
+PUBLIC_STATUS: dict[Status, Promise] = {
+    Status.REPORTED: _("已受理，等待立案"),
+    Status.VERIFYING: _("工作人员正在现场核实"),
+    Status.SELF_HANDLED: _("已现场处置，等待审核"),
+    Status.TO_DISPATCH: _("已立案，正在派遣"),
+    Status.VOID_REQUESTED: _("正在审核"),
+    Status.DISPATCHED: _("已派至责任单位"),
+    Status.RETURNED: _("正在重新派遣"),
+    Status.HANDLING: _("责任单位正在处理"),
+    Status.EXTENSION_REQUESTED: _("责任单位正在处理"),
+    Status.DEFERRAL_REQUESTED: _("责任单位正在处理"),
+    Status.DEFERRED: _("需较长时间解决，已列入计划"),
+    Status.HANDLED: _("已处理，等待核查"),
+    Status.CHECKING: _("工作人员正在现场核查"),
+    Status.TO_CLOSE: _("核查通过，即将办结"),
+    Status.CLOSED: _("已办结"),
+    Status.REJECTED: _("经核实不予立案"),
+    Status.VOIDED: _("已撤销"),
+    Status.DUPLICATE: _("与已有案件重复，合并处理"),
 }
 
 # Steps a citizen sees; internal approvals and supervision stay inside the bureau.
-PUBLIC_ACTIONS = {
-    "report": "收到您的反映",
-    "send_verify": "安排现场核实",
-    "confirm": "核实属实",
-    "deny": "经核实不属实",
-    "register": "立案",
-    "reject": "不予立案",
-    "mark_duplicate": "与已有案件合并",
-    "dispatch": "派至责任单位",
-    "accept": "责任单位接收",
-    "return": "重新派遣",
-    "report_back": "责任单位处理完毕",
-    "send_check": "安排现场核查",
-    "check_pass": "核查通过",
-    "check_fail": "核查未通过，要求返工",
-    "close": "办结",
-    "approve_void": "撤销",
-    "approve_deferral": "列入长期计划",
-    "resume": "恢复处理",
-    "rate": "您已评价",
+PUBLIC_ACTIONS: dict[str, Promise] = {
+    "report": _("收到您的反映"),
+    "send_verify": _("安排现场核实"),
+    "confirm": _("核实属实"),
+    "deny": _("经核实不属实"),
+    "register": _("立案"),
+    "reject": _("不予立案"),
+    "mark_duplicate": _("与已有案件合并"),
+    "dispatch": _("派至责任单位"),
+    "accept": _("责任单位接收"),
+    "return": _("重新派遣"),
+    "report_back": _("责任单位处理完毕"),
+    "send_check": _("安排现场核查"),
+    "check_pass": _("核查通过"),
+    "check_fail": _("核查未通过，要求返工"),
+    "close": _("办结"),
+    "approve_void": _("撤销"),
+    "approve_deferral": _("列入长期计划"),
+    "resume": _("恢复处理"),
+    "rate": _("您已评价"),
 }
 
 
@@ -607,7 +609,7 @@ class PublicCase:
 
 
 def _public_steps(events: Iterable[tuple[str, dt.datetime]]) -> list[PublicStep]:
-    return [PublicStep(at, PUBLIC_ACTIONS[action]) for action, at in events if action in PUBLIC_ACTIONS]
+    return [PublicStep(at, str(PUBLIC_ACTIONS[action])) for action, at in events if action in PUBLIC_ACTIONS]
 
 
 def public_case(code: str, token: str) -> PublicCase | None:
@@ -627,7 +629,7 @@ def public_case(code: str, token: str) -> PublicCase | None:
         address=case.address,
         reported_at=case.reported_at,
         status=status.value,
-        plain_status=PUBLIC_STATUS[status],
+        plain_status=str(PUBLIC_STATUS[status]),
         closed=status is Status.CLOSED,
         can_rate=can_rate(case),
         satisfaction=case.satisfaction,

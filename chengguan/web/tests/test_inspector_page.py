@@ -173,3 +173,14 @@ def test_inspector_fails_a_check_from_the_task_list_with_note_and_photo(site: Si
     event = case.events.order_by("-seq").first()
     assert event is not None and event.action == "check_fail" and event.note == "垃圾仍未清运"
     assert [a.kind for a in event.attachments.all()] == ["evidence"]
+
+
+def test_page_query_count_does_not_grow_with_tasks(site: Site, django_assert_max_num_queries: Any) -> None:
+    for _ in range(8):
+        site.to("checking")
+    client = site.client("inspector")
+    client.get("/m/")
+    # session, user, staff + unit, calendar revision, tasks, my reports, categories, map centre
+    with django_assert_max_num_queries(8):
+        response = client.get("/m/")
+    assert response.content.decode().count('class="case-card"') == 8

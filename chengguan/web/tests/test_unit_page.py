@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from chengguan.cases.models import Attachment
@@ -132,3 +134,14 @@ def test_inbox_photos_of_the_case_are_shown(site: Site) -> None:
     case = site.act(case, "send_check", "operator", inspector=site.staff["inspector"])
     token = Attachment.objects.get(case=case).token
     assert f"/photos/{token}/" in site.client("handler").get("/unit/").content.decode()
+
+
+def test_inbox_query_count_does_not_grow_with_cases(site: Site, django_assert_max_num_queries: Any) -> None:
+    for n in range(12):
+        site.to(["dispatched", "handling", "handled"][n % 3])
+    client = site.client("handler")
+    client.get("/unit/")
+    # session, user, staff + unit, cases, their photos, calendar revision
+    with django_assert_max_num_queries(6):
+        response = client.get("/unit/")
+    assert response.content.decode().count('class="case-card"') == 12
