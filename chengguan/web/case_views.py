@@ -154,8 +154,28 @@ def command(request: HttpRequest) -> HttpResponse:
         "nav_key": "command",
         **map_settings(),
     }
-    template = "web/cases/_queue.html" if request.headers.get("HX-Request") else "web/cases/command.html"
-    return render(request, template, context)
+    if request.headers.get("HX-Request"):
+        return render(request, "web/cases/_queue.html", context)
+    # The filter bar is drawn from plain lists: Django's widget templates cost a template
+    # render per option, and the catalogue has hundreds of categories.
+    context.update(
+        {
+            "groups": selectors.category_groups(),
+            "territories": territories,
+            "status_choices": form.fields["status"].choices,  # type: ignore[attr-defined]
+            "light_choices": form.fields["light"].choices,  # type: ignore[attr-defined]
+            "channel_choices": form.fields["channel"].choices,  # type: ignore[attr-defined]
+            "selected": {
+                "status": filters.status,
+                "category": str(filters.category_id or ""),
+                "territory": str(filters.territory_id or ""),
+                "light": filters.light.value if filters.light else "",
+                "channel": filters.channel,
+                "q": filters.q,
+            },
+        }
+    )
+    return render(request, "web/cases/command.html", context)
 
 
 @require_POST
