@@ -493,29 +493,38 @@ def likely_duplicates(case: Case, limit: int = 5) -> list[Case]:
 
 
 @dataclass(frozen=True)
+class CategoryOption:
+    pk: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
 class CategoryGroup:
     major_code: str
     major_name: str
     kind: str
-    categories: list[Category] = field(default_factory=list)
+    categories: list[CategoryOption] = field(default_factory=list)
 
 
 def category_groups(*, public_only: bool = False, search: str = "") -> list[CategoryGroup]:
-    """Active categories grouped by major class (components, then matters), filtered by text."""
+    """Active categories grouped by major class (components, then matters), filtered by text.
+
+    Plain rows, not model instances: the picker draws hundreds of them on every page.
+    """
     qs = Category.objects.filter(active=True)
     if public_only:
         qs = qs.filter(public=True)
     text = search.strip()
     if text:
         qs = qs.filter(Q(name__icontains=text) | Q(major_name__icontains=text) | Q(code__startswith=text))
-    rows = qs.only("id", "kind", "code", "major_code", "major_name", "name").order_by(
-        "kind", "major_code", "code"
+    rows = qs.order_by("kind", "major_code", "code").values_list(
+        "kind", "major_code", "major_name", "pk", "code", "name"
     )
     groups: list[CategoryGroup] = []
-    for (kind, major_code, major_name), items in groupby(
-        rows, key=lambda c: (c.kind, c.major_code, c.major_name)
-    ):
-        groups.append(CategoryGroup(major_code, major_name, kind, list(items)))
+    for (kind, major_code, major_name), items in groupby(rows, key=lambda r: (r[0], r[1], r[2])):
+        options = [CategoryOption(pk, code, name) for _k, _mc, _mn, pk, code, name in items]
+        groups.append(CategoryGroup(major_code, major_name, kind, options))
     return groups
 
 

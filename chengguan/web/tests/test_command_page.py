@@ -69,7 +69,9 @@ def test_filters(site: Site) -> None:
     assert listed(q="长青街") == {manhole.code}
     assert listed(q=garbage.code) == {garbage.code}
     # the filter bar shows what is selected
-    body = client.get("/command/", {"category": site.manhole.pk, "status": "all", "q": "长青"}).content.decode()
+    body = client.get(
+        "/command/", {"category": site.manhole.pk, "status": "all", "q": "长青"}
+    ).content.decode()
     assert f'<option value="{site.manhole.pk}" selected>' in body
     assert '<option value="all" selected>' in body and 'value="长青"' in body
     # a bad filter value is ignored rather than crashing
