@@ -20,7 +20,8 @@ from enum import StrEnum
 from itertools import groupby
 from typing import Any
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Max, Min, Prefetch, Q, QuerySet
+from django.db.models import Case as SqlCase
+from django.db.models import DecimalField, ExpressionWrapper, F, Max, Min, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -365,6 +366,7 @@ def inspector_tasks(viewer: Viewer) -> QuerySet[Case]:
         cases_for(viewer)
         .filter(assigned_inspector=viewer.staff, status__in=[Status.VERIFYING, Status.CHECKING])
         .select_related("category")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("uploaded_at")))
         .order_by(F("deadline").asc(nulls_last=True), "pk")
     )
 
@@ -442,7 +444,8 @@ def inspectors_for(case: Case | None = None, limit: int = 300) -> list[Staff]:
         local = qs.filter(Q(unit__territory_id=case.territory_id) | Q(unit_id=case.territory_id))
         if local.exists():
             qs = local
-    return list(qs.select_related("unit").order_by("role", "code")[:limit])
+    inspectors_first = SqlCase(When(role="inspector", then=Value(0)), default=Value(1))
+    return list(qs.select_related("unit").order_by(inspectors_first, "role", "code")[:limit])
 
 
 DISPATCH_KINDS = (

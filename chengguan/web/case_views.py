@@ -78,6 +78,7 @@ def inspector(request: HttpRequest, form: ReportForm | None = None, status: int 
             "case": case,
             "light": selectors.light_of(case, calendar, now),
             "actions": action_forms(current, case, choices=choices),
+            "photos": list(case.attachments.all()),
         }
         for case in selectors.inspector_tasks(current)[:50]
     ]

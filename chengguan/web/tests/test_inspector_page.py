@@ -180,7 +180,8 @@ def test_page_query_count_does_not_grow_with_tasks(site: Site, django_assert_max
         site.to("checking")
     client = site.client("inspector")
     client.get("/m/")
-    # session, user, staff + unit, calendar revision, tasks, my reports, categories, map centre
-    with django_assert_max_num_queries(8):
+    # session, user, staff + unit, calendar revision, tasks, their photos, my reports, categories,
+    # map centre
+    with django_assert_max_num_queries(9):
         response = client.get("/m/")
     assert response.content.decode().count('class="case-card"') == 8
