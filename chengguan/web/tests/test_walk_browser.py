@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from chengguan.cases.models import Case
 from chengguan.web.tests.conftest import PASSWORD, build_site, png_bytes
@@ -42,7 +43,7 @@ def test_one_case_through_every_post(page: Any, live_server: Any) -> None:
     login(page, base, "inspector")
     assert page.url == f"{base}/m/"
     page.fill("input.category-search", "垃圾")
-    page.wait_for_function("document.querySelectorAll('#id_category option').length === 2")
+    expect(page.locator("#id_category option")).to_have_count(2)
     page.select_option("#id_category", str(site.garbage.pk))
     page.fill("#id_description", "光明路口成堆垃圾")
     page.set_input_files("#id_photos", [photo_file("scene.png")])
@@ -150,6 +151,13 @@ def test_phone_pages_are_one_column(page: Any, live_server: Any) -> None:
     assert submit is not None and submit["height"] >= 44 and submit["width"] > 300
     lat, lon = page.locator("#id_lat").bounding_box(), page.locator("#id_lon").bounding_box()
     assert lat is not None and lon is not None and lon["y"] > lat["y"]  # stacked, not side by side
+    # GPS from the phone fills the location
+    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    page.context.set_geolocation({"latitude": 42.2712, "longitude": 118.9634, "accuracy": 12})
+    page.click("button[data-locate]")
+    expect(page.locator("#id_lat")).to_have_value("42.271200")  # no eval: the pages run under a CSP
+    assert page.input_value("#id_lon") == "118.963400"
+    assert "已定位" in page.inner_text("[data-locate-status]")
     page.goto(f"{live_server.url}/public/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.console_errors == []  # type: ignore[attr-defined]
