@@ -24,7 +24,9 @@ from django.db.models import Case as SqlCase
 from django.db.models import DecimalField, ExpressionWrapper, F, Max, Min, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop as N_
 
 from chengguan.cases import deadlines
 from chengguan.cases.models import Attachment, Case, CaseEvent, CitizenContact, Light
@@ -555,48 +557,49 @@ def map_center() -> tuple[float, float]:
 
 # -- the citizen's view --------------------------------------------------------------------
 
-PUBLIC_STATUS: dict[Status, Promise] = {
-    Status.REPORTED: _("已受理，等待立案"),
-    Status.VERIFYING: _("工作人员正在现场核实"),
-    Status.SELF_HANDLED: _("已现场处置，等待审核"),
-    Status.TO_DISPATCH: _("已立案，正在派遣"),
-    Status.VOID_REQUESTED: _("正在审核"),
-    Status.DISPATCHED: _("已派至责任单位"),
-    Status.RETURNED: _("正在重新派遣"),
-    Status.HANDLING: _("责任单位正在处理"),
-    Status.EXTENSION_REQUESTED: _("责任单位正在处理"),
-    Status.DEFERRAL_REQUESTED: _("责任单位正在处理"),
-    Status.DEFERRED: _("需较长时间解决，已列入计划"),
-    Status.HANDLED: _("已处理，等待核查"),
-    Status.CHECKING: _("工作人员正在现场核查"),
-    Status.TO_CLOSE: _("核查通过，即将办结"),
-    Status.CLOSED: _("已办结"),
-    Status.REJECTED: _("经核实不予立案"),
-    Status.VOIDED: _("已撤销"),
-    Status.DUPLICATE: _("与已有案件重复，合并处理"),
+# Plain strings (marked for translation, translated where shown): the Open311 API sends them as is.
+PUBLIC_STATUS: dict[Status, str] = {
+    Status.REPORTED: N_("已受理，等待立案"),
+    Status.VERIFYING: N_("工作人员正在现场核实"),
+    Status.SELF_HANDLED: N_("已现场处置，等待审核"),
+    Status.TO_DISPATCH: N_("已立案，正在派遣"),
+    Status.VOID_REQUESTED: N_("正在审核"),
+    Status.DISPATCHED: N_("已派至责任单位"),
+    Status.RETURNED: N_("正在重新派遣"),
+    Status.HANDLING: N_("责任单位正在处理"),
+    Status.EXTENSION_REQUESTED: N_("责任单位正在处理"),
+    Status.DEFERRAL_REQUESTED: N_("责任单位正在处理"),
+    Status.DEFERRED: N_("需较长时间解决，已列入计划"),
+    Status.HANDLED: N_("已处理，等待核查"),
+    Status.CHECKING: N_("工作人员正在现场核查"),
+    Status.TO_CLOSE: N_("核查通过，即将办结"),
+    Status.CLOSED: N_("已办结"),
+    Status.REJECTED: N_("经核实不予立案"),
+    Status.VOIDED: N_("已撤销"),
+    Status.DUPLICATE: N_("与已有案件重复，合并处理"),
 }
 
 # Steps a citizen sees; internal approvals and supervision stay inside the bureau.
-PUBLIC_ACTIONS: dict[str, Promise] = {
-    "report": _("收到您的反映"),
-    "send_verify": _("安排现场核实"),
-    "confirm": _("核实属实"),
-    "deny": _("经核实不属实"),
-    "register": _("立案"),
-    "reject": _("不予立案"),
-    "mark_duplicate": _("与已有案件合并"),
-    "dispatch": _("派至责任单位"),
-    "accept": _("责任单位接收"),
-    "return": _("重新派遣"),
-    "report_back": _("责任单位处理完毕"),
-    "send_check": _("安排现场核查"),
-    "check_pass": _("核查通过"),
-    "check_fail": _("核查未通过，要求返工"),
-    "close": _("办结"),
-    "approve_void": _("撤销"),
-    "approve_deferral": _("列入长期计划"),
-    "resume": _("恢复处理"),
-    "rate": _("您已评价"),
+PUBLIC_ACTIONS: dict[str, str] = {
+    "report": N_("收到您的反映"),
+    "send_verify": N_("安排现场核实"),
+    "confirm": N_("核实属实"),
+    "deny": N_("经核实不属实"),
+    "register": N_("立案"),
+    "reject": N_("不予立案"),
+    "mark_duplicate": N_("与已有案件合并"),
+    "dispatch": N_("派至责任单位"),
+    "accept": N_("责任单位接收"),
+    "return": N_("重新派遣"),
+    "report_back": N_("责任单位处理完毕"),
+    "send_check": N_("安排现场核查"),
+    "check_pass": N_("核查通过"),
+    "check_fail": N_("核查未通过，要求返工"),
+    "close": N_("办结"),
+    "approve_void": N_("撤销"),
+    "approve_deferral": N_("列入长期计划"),
+    "resume": N_("恢复处理"),
+    "rate": N_("您已评价"),
 }
 
 
@@ -621,7 +624,9 @@ class PublicCase:
 
 
 def _public_steps(events: Iterable[tuple[str, dt.datetime]]) -> list[PublicStep]:
-    return [PublicStep(at, str(PUBLIC_ACTIONS[action])) for action, at in events if action in PUBLIC_ACTIONS]
+    return [
+        PublicStep(at, gettext(PUBLIC_ACTIONS[action])) for action, at in events if action in PUBLIC_ACTIONS
+    ]
 
 
 def public_case(code: str, token: str) -> PublicCase | None:
@@ -641,7 +646,7 @@ def public_case(code: str, token: str) -> PublicCase | None:
         address=case.address,
         reported_at=case.reported_at,
         status=status.value,
-        plain_status=str(PUBLIC_STATUS[status]),
+        plain_status=gettext(PUBLIC_STATUS[status]),
         closed=status is Status.CLOSED,
         can_rate=can_rate(case),
         satisfaction=case.satisfaction,
