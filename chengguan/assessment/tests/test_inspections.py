@@ -150,7 +150,10 @@ def test_follow_up_checks_whether_a_finding_was_put_right(world: World) -> None:
 
 def test_standard_import_reports_every_row_error(world: World) -> None:
     standard = services.copy_standard(world.standard)
-    bad = "编号,层级,条目,分值,单项封顶,监管部门编码\nA1,顶级,条目,-1,,\nA2,常规,,x,-3,NOPE\nA1,常规,重复,-1,,\n"
+    bad = (
+        "编号,层级,条目,分值,单项封顶,监管部门编码\n"
+        "A1,顶级,条目,-1,,\nA2,常规,,x,-3,NOPE\nA1,常规,重复,-1,,\n"
+    )
     report = services.import_items(standard, bad.encode(), filename="items.csv")
     assert not report.ok
     text = [str(e) for e in report.errors]

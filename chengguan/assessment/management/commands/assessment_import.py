@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("code", help="标准代码；不存在时新建草稿")
-        parser.add_argument("--version", type=int, help="版本（默认最新版本）")
+        parser.add_argument(
+            "--standard-version", type=int, dest="standard_version", help="版本（默认最新版本）"
+        )
         parser.add_argument("--name", default="", help="新建标准时的名称")
         parser.add_argument("--items", type=Path)
         parser.add_argument("--weights", type=Path)
@@ -23,14 +25,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         qs = Standard.objects.filter(code=options["code"])
-        if options["version"]:
-            qs = qs.filter(version=options["version"])
+        if options["standard_version"]:
+            qs = qs.filter(version=options["standard_version"])
         standard = qs.order_by("-version").first()
         if standard is None:
             if options["dry_run"]:
                 raise CommandError(f"标准“{options['code']}”不存在（校验模式不新建）。")
             standard = Standard.objects.create(
-                code=options["code"], version=options["version"] or 1, name=options["name"] or options["code"]
+                code=options["code"],
+                version=options["standard_version"] or 1,
+                name=options["name"] or options["code"],
             )
         failed = False
         for key, loader in (

@@ -33,6 +33,6 @@ class Command(BaseCommand):
             self.stdout.write(f"与 v{run.diff['previous_version']} 相比：{len(changes)} 个对象有变化")
             for change in changes[:20]:
                 self.stdout.write(
-                    f"  {change['name']}：{change['old_score']} → {change['new_score']}（{change['delta']}），"
-                    f"名次 {change['old_rank']} → {change['new_rank']}"
+                    f"  {change['name']}：{change['old_score']} → {change['new_score']}"
+                    f"（{change['delta']}），名次 {change['old_rank']} → {change['new_rank']}"
                 )
