@@ -126,7 +126,7 @@ def request_doc(case: Case) -> dict[str, Any]:
     return {
         "service_request_id": case.code,
         "status": "closed" if closed else "open",
-        "status_notes": STATUS_NOTES[status],
+        "status_notes": str(STATUS_NOTES[status]),
         "service_name": case.category.name,
         "service_code": service_code(case.category),
         "description": case.description or None,
@@ -150,7 +150,7 @@ def update_doc(event: CaseEvent, case_code: str) -> dict[str, Any]:
         "service_request_id": case_code,
         "status": open_or_closed(event.to_status),
         "updated_datetime": w3c(event.at),
-        "description": PUBLIC_ACTIONS.get(event.action, event.label),
+        "description": str(PUBLIC_ACTIONS.get(event.action, event.label)),
         "media_url": None,
         "external_status_code": event.to_status,
     }

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
@@ -263,7 +264,7 @@ class RequestsView(Open311View):
             )
         doc = {
             "service_request_id": case.code,
-            "service_notice": fmt.STATUS_NOTES[case.status_enum],
+            "service_notice": str(fmt.STATUS_NOTES[case.status_enum]),
             "account_id": parsed.account_id or None,
         }
         return fmt.respond(format, "service_requests", [doc])
@@ -306,6 +307,7 @@ class UpdatesView(Open311View):
         return fmt.respond(format, "service_request_updates", [fmt.update_doc(e, code) for e, code in rows])
 
 
+@csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Anything else under /open311/v2/: the spec's 404, in XML unless .json was asked for."""
     return fmt.error_response("json" if rest.endswith(".json") else "xml", 404, "no such resource")

@@ -7,11 +7,13 @@ scope of what it does. Errors all look like ``{"error": {"code", "message", "fie
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -48,8 +50,41 @@ CONFLICT = {409: OpenApiResponse(s.ErrorOut, description="流程不允许或案�
 
 
 class Pagination(LimitOffsetPagination):
+    """limit/offset; values that are not plain non-negative integers are a 400, not ignored."""
+
     default_limit = 50
     max_limit = 500
+
+    def _read(self, request: Any, name: str, default: int, lowest: int, highest: int | None) -> int:
+        values = request.query_params.getlist(name)
+        if not values:
+            return default
+        raw = values[-1]
+        if len(values) > 1 or not raw.isdigit() or len(raw) > 18:
+            raise ValidationError({name: ["应为非负整数。"]})
+        value = int(raw)
+        if value < lowest or (highest is not None and value > highest):
+            raise ValidationError(
+                {name: [f"应在 {lowest} 到 {highest} 之间。" if highest else f"不能小于 {lowest}。"]}
+            )
+        return value
+
+    def get_limit(self, request: Any) -> int:
+        return self._read(request, self.limit_query_param, self.default_limit, 1, self.max_limit)
+
+    def get_offset(self, request: Any) -> int:
+        return self._read(request, self.offset_query_param, 0, 0, None)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            bounds = {"minimum": 1, "maximum": self.max_limit} if param["name"] == "limit" else {"minimum": 0}
+            param["schema"].update(bounds)
+        return params
+
+
+def _decimal(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 class ApiView(GenericAPIView):
@@ -65,7 +100,7 @@ class ApiView(GenericAPIView):
         return errors.exception_handler
 
     def query(self, serializer_class: type[s.serializers.Serializer]) -> dict[str, Any]:
-        form = serializer_class(data=self.request.query_params)
+        form = serializer_class(data=self.request.query_params.dict())
         form.is_valid(raise_exception=True)
         return dict(form.validated_data)
 
@@ -339,7 +374,7 @@ class CasesView(ApiView):
                 reporter_user=user,
                 citizen=services.CitizenInfo(**citizen) if citizen else None,
                 urgency=data["urgency"],
-                quantity=data["quantity"],
+                quantity=_decimal(data["quantity"]),
                 quantity_unit=data["quantity_unit"],
                 tags=data["tags"],
             )
@@ -421,7 +456,7 @@ class CaseTransitionsView(CaseMixin):
                 lead_unit=data["lead_unit"],
                 co_handlers=data["co_handlers"],
                 inspector=data["inspector"],
-                extension_hours=data["extension_hours"],
+                extension_hours=_decimal(data["extension_hours"]),
                 duplicate_of=data["duplicate_of"],
                 satisfaction=data["satisfaction"],
                 citizen_token=data["citizen_token"],
@@ -527,5 +562,6 @@ class DeliveriesView(SubscriptionMixin):
         return self.page(Delivery.objects.filter(subscription=sub).order_by("-pk"), s.DeliveryOut)
 
 
+@csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     return JsonResponse(errors.error_body("not_found", "没有这个接口。"), status=404)

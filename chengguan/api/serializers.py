@@ -3,6 +3,8 @@ services')."""
 
 from __future__ import annotations
 
+import math
+import re
 import secrets
 from typing import Any
 
@@ -14,6 +16,92 @@ from chengguan.cases.models import Case, Channel, Urgency
 from chengguan.cases.workflow import BY_ACTION, STATUS_LABELS, Status
 from chengguan.catalog.models import CategoryKind
 from chengguan.org.models import OrgUnit, Staff, UnitKind
+
+# -- strict JSON/query fields: what the schema says, nothing DRF would coerce ------------------
+
+_INT = re.compile(r"^-?\d{1,15}$")
+_FLOAT = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+
+
+class StrOnly:
+    """Refuse JSON numbers/booleans where the schema says string (DRF would turn 5 into "5")."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class JChar(StrOnly, serializers.CharField):
+    default_error_messages = {"invalid": "应为字符串。"}
+
+
+class JEmail(StrOnly, serializers.EmailField):
+    pass
+
+
+class JURL(StrOnly, serializers.URLField):
+    pass
+
+
+class JRegex(StrOnly, serializers.RegexField):
+    pass
+
+
+class JChoice(StrOnly, serializers.ChoiceField):
+    default_error_messages = {"invalid": "应为字符串。"}
+
+
+class JBool(serializers.BooleanField):
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class JInt(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class JFloat(serializers.FloatField):
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class QInt(serializers.IntegerField):
+    """An integer in a query string: digits only (no "1.0", no "1e3")."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if not isinstance(data, str) or not _INT.match(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class QFloat(serializers.FloatField):
+    """A number in a query string (no nan or inf)."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if not isinstance(data, str) or len(data) > 60 or not _FLOAT.match(data):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
+class QBool(serializers.BooleanField):
+    """``true`` or ``false`` in a query string."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if data not in ("true", "false"):
+            self.fail("invalid")
+        return data == "true"
+
 
 # -- errors (documentation only: errors are produced by chengguan.api.errors) ----------------
 
@@ -58,8 +146,8 @@ class CategoryOut(serializers.Serializer):
 class CategoryFilter(serializers.Serializer):
     kind = serializers.ChoiceField(choices=CategoryKind.choices, required=False)
     major_code = serializers.RegexField(r"^\d{2}$", required=False)
-    public = serializers.BooleanField(required=False, allow_null=True, default=None)
-    active = serializers.BooleanField(required=False, allow_null=True, default=None)
+    public = QBool(required=False, allow_null=True, default=None)
+    active = QBool(required=False, allow_null=True, default=None)
     q = serializers.CharField(required=False, max_length=50, help_text="名称包含或编码开头")
 
 
@@ -81,8 +169,8 @@ class UnitOut(serializers.Serializer):
 
 class UnitFilter(serializers.Serializer):
     kind = serializers.ChoiceField(choices=UnitKind.choices, required=False)
-    committee_member = serializers.BooleanField(required=False, allow_null=True, default=None)
-    active = serializers.BooleanField(required=False, allow_null=True, default=None)
+    committee_member = QBool(required=False, allow_null=True, default=None)
+    active = QBool(required=False, allow_null=True, default=None)
     q = serializers.CharField(required=False, max_length=50)
 
 
@@ -96,13 +184,13 @@ class GridLayerOut(serializers.Serializer):
 
 
 class CellsQuery(serializers.Serializer):
-    level = serializers.IntegerField(min_value=1, max_value=4, default=1)
+    level = QInt(min_value=1, max_value=4, default=1)
     bbox = serializers.RegexField(
         r"^-?\d+(\.\d+)?,-?\d+(\.\d+)?,-?\d+(\.\d+)?,-?\d+(\.\d+)?$",
         required=False,
         help_text="west,south,east,north（WGS-84 经纬度）",
     )
-    limit = serializers.IntegerField(min_value=1, max_value=5000, default=1000)
+    limit = QInt(min_value=1, max_value=5000, default=1000)
 
     def validate_bbox(self, value: str) -> tuple[float, float, float, float]:
         w, s, e, n = (float(v) for v in value.split(","))
@@ -137,8 +225,8 @@ class FeatureCollectionOut(serializers.Serializer):
 
 
 class LocateQuery(serializers.Serializer):
-    lon = serializers.FloatField(min_value=-180, max_value=180)
-    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lon = QFloat(min_value=-180, max_value=180)
+    lat = QFloat(min_value=-90, max_value=90)
 
 
 class CellRefOut(serializers.Serializer):
@@ -273,30 +361,26 @@ class CaseFilter(serializers.Serializer):
 
 
 class CitizenIn(serializers.Serializer):
-    name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    phone = serializers.RegexField(r"^[0-9+\- ]{0,20}$", required=False, allow_blank=True, default="")
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    name = JChar(max_length=50, required=False, allow_blank=True, default="")
+    phone = JRegex(r"^[0-9+\- ]{0,20}$", required=False, allow_blank=True, default="")
+    email = JEmail(max_length=254, required=False, allow_blank=True, default="")
 
 
 class CaseCreateIn(serializers.Serializer):
-    category_kind = serializers.ChoiceField(choices=CategoryKind.choices)
-    category_code = serializers.RegexField(r"^\d{5}$")
-    description = serializers.CharField(max_length=4000)
-    channel = serializers.ChoiceField(
+    category_kind = JChoice(choices=CategoryKind.choices)
+    category_code = JRegex(r"^\d{5}$")
+    description = JChar(max_length=4000)
+    channel = JChoice(
         choices=Channel.choices, help_text="来源渠道（open311 除外：Open311 应用请用 /open311/v2/）"
     )
-    lat = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True, default=None)
-    lon = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True, default=None)
-    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False, default=Urgency.NORMAL)
+    lat = JFloat(min_value=-90, max_value=90, required=False, allow_null=True, default=None)
+    lon = JFloat(min_value=-180, max_value=180, required=False, allow_null=True, default=None)
+    address = JChar(max_length=200, required=False, allow_blank=True, default="")
+    urgency = JChoice(choices=Urgency.choices, required=False, default=Urgency.NORMAL)
     citizen = CitizenIn(required=False, allow_null=True, default=None)
-    quantity = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
-    )
-    quantity_unit = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
-    tags = serializers.ListField(
-        child=serializers.CharField(max_length=40), max_length=20, required=False, default=list
-    )
+    quantity = JFloat(min_value=0, max_value=1e9, required=False, allow_null=True, default=None)
+    quantity_unit = JChar(max_length=10, required=False, allow_blank=True, default="")
+    tags = serializers.ListField(child=JChar(max_length=40), max_length=20, required=False, default=list)
 
     def validate_channel(self, value: str) -> str:
         if value == Channel.OPEN311:
@@ -305,9 +389,9 @@ class CaseCreateIn(serializers.Serializer):
 
 
 class TransitionIn(serializers.Serializer):
-    action = serializers.ChoiceField(choices=[(t.action, t.label) for t in BY_ACTION.values()])
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    expected_version = serializers.IntegerField(
+    action = JChoice(choices=[(t.action, t.label) for t in BY_ACTION.values()])
+    note = JChar(max_length=2000, required=False, allow_blank=True, default="")
+    expected_version = JInt(
         min_value=1,
         required=False,
         allow_null=True,
@@ -323,16 +407,14 @@ class TransitionIn(serializers.Serializer):
     inspector = serializers.SlugRelatedField(
         slug_field="code", queryset=Staff.objects.all(), required=False, allow_null=True, default=None
     )
-    extension_hours = serializers.DecimalField(
-        max_digits=7, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
+    extension_hours = JFloat(
+        min_value=0, max_value=2000, required=False, allow_null=True, default=None, help_text="工作时数"
     )
     duplicate_of = serializers.SlugRelatedField(
         slug_field="code", queryset=Case.objects.all(), required=False, allow_null=True, default=None
     )
-    satisfaction = serializers.IntegerField(
-        min_value=1, max_value=5, required=False, allow_null=True, default=None
-    )
-    citizen_token = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    satisfaction = JInt(min_value=1, max_value=5, required=False, allow_null=True, default=None)
+    citizen_token = JChar(max_length=40, required=False, allow_blank=True, default="")
 
 
 # -- webhooks --------------------------------------------------------------------------------
@@ -355,15 +437,13 @@ class SubscriptionCreatedOut(SubscriptionOut):
 
 
 class SubscriptionIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    url = serializers.URLField(max_length=500)
+    name = JChar(max_length=100)
+    url = JURL(max_length=500)
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=EVENT_CHOICES), min_length=1, max_length=len(EVENT_CHOICES)
+        child=JChoice(choices=EVENT_CHOICES), min_length=1, max_length=len(EVENT_CHOICES)
     )
-    secret = serializers.CharField(
-        min_length=16, max_length=100, required=False, help_text="不填则由系统生成（只返回一次）"
-    )
-    active = serializers.BooleanField(required=False, default=True)
+    secret = JChar(min_length=16, max_length=100, required=False, help_text="不填则由系统生成（只返回一次）")
+    active = JBool(required=False, default=True)
 
     def validate_url(self, value: str) -> str:
         if not value.lower().startswith(("http://", "https://")):
@@ -377,15 +457,15 @@ class SubscriptionIn(serializers.Serializer):
 
 
 class SubscriptionPatch(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
-    url = serializers.URLField(max_length=500, required=False)
+    name = JChar(max_length=100, required=False)
+    url = JURL(max_length=500, required=False)
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=EVENT_CHOICES),
+        child=JChoice(choices=EVENT_CHOICES),
         min_length=1,
         max_length=len(EVENT_CHOICES),
         required=False,
     )
-    active = serializers.BooleanField(required=False)
+    active = JBool(required=False)
 
     def validate_url(self, value: str) -> str:
         return SubscriptionIn().validate_url(value)
