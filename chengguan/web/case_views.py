@@ -292,7 +292,8 @@ def _detail_context(
         "actions": forms,
         "duplicates": duplicates,
         "citizen": citizen,
-        "here": request.get_full_path(),
+        # Where the action forms return to: the page they were posted from, else this case.
+        "here": safe_next(request, reverse("web:case", args=[case.code])),
         **map_settings(),
     }
 

@@ -199,3 +199,21 @@ def test_page_renders_without_the_duplicates_module(site: Site, monkeypatch: pyt
     monkeypatch.setitem(sys.modules, "chengguan.cases.duplicates", None)  # import fails
     case = site.report()
     assert site.client("shift_leader").get(f"/cases/{case.code}/").status_code == 200
+
+
+def test_a_form_shown_again_with_errors_still_returns_to_where_it_came_from(site: Site) -> None:
+    case = site.report()
+    client = site.client("shift_leader")
+    again = client.post(f"/cases/{case.code}/act/", {"action": "reject", "version": 1, "next": "/command/"})
+    assert again.status_code == 400 and 'name="next" value="/command/"' in again.content.decode()
+    plain = client.post(f"/cases/{case.code}/act/", {"action": "reject", "version": 1})
+    assert f'name="next" value="/cases/{case.code}/"' in plain.content.decode()
+    assert f'name="next" value="/cases/{case.code}/act/"' not in plain.content.decode()
+
+
+def test_inspector_task_forms_return_to_the_inspector_page_after_a_bad_report(site: Site) -> None:
+    site.to("checking")
+    response = site.client("inspector").post("/m/report/", {"description": ""})
+    assert response.status_code == 400
+    assert 'name="next" value="/m/"' in response.content.decode()
+    assert 'name="next" value="/m/report/"' not in response.content.decode()
