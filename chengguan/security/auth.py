@@ -17,7 +17,7 @@ class LockoutBackend(AxesStandaloneBackend):
     through to the next backend instead of failing.
     """
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         username: str | None = None,

@@ -12,15 +12,9 @@ from urllib.parse import urlsplit
 
 from csp.constants import NONE, SELF, UNSAFE_HASHES
 
-# The only inline code our pages run, allowed by hash (CSP level 3) instead of 'unsafe-inline':
-# - htmx 2 adds this <style> to <head> for its request indicators (dist/htmx.js,
-#   insertIndicatorStyles); a test re-derives it from node_modules so an upgrade is noticed.
-HTMX_INDICATOR_STYLE = (
-    ".htmx-indicator{opacity:0;visibility: hidden} "
-    ".htmx-request .htmx-indicator, .htmx-request.htmx-indicator"
-    "{opacity:1;visibility: visible;transition: opacity 200ms ease-in}"
-)
-# - the language switch in web/base.html submits its form on change.
+# The only inline code our pages run, allowed by hash (CSP level 3 'unsafe-hashes') instead of
+# 'unsafe-inline': the language switch in web/base.html submits its form on change. (htmx's
+# own indicator <style> is turned off there by <meta name="htmx-config">; web/cases.css has it.)
 LANGUAGE_SWITCH_HANDLER = "this.form.submit()"
 
 
@@ -56,11 +50,11 @@ def tile_sources(template: str) -> list[str]:
 
 
 def content_security_policy(*, map_tiles: str = "", report_uri: str = "") -> dict[str, Any]:
-    """The django-csp policy: our own files only, no inline code except the hashed pieces above."""
+    """The django-csp policy: our own files only, no inline code but the hashed handler above."""
     directives: dict[str, Any] = {
         "default-src": [SELF],
         "script-src": [SELF, UNSAFE_HASHES, csp_hash(LANGUAGE_SWITCH_HANDLER)],
-        "style-src": [SELF, csp_hash(HTMX_INDICATOR_STYLE)],
+        "style-src": [SELF],
         # data: for the empty favicon in web/base.html; blob: for photo previews before upload.
         "img-src": [SELF, "data:", "blob:", *tile_sources(map_tiles)],
         "font-src": [SELF],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import string
 from typing import Any
 
@@ -57,7 +58,7 @@ class RepeatedCharactersValidator:
     def _longest_run(self, password: str) -> int:
         lowered = password.lower()
         longest = run = 1 if lowered else 0
-        for previous, char in zip(lowered, lowered[1:], strict=False):
+        for previous, char in itertools.pairwise(lowered):
             same = char == previous
             following = any(
                 previous in seq and seq.find(previous) + 1 < len(seq) and seq[seq.find(previous) + 1] == char

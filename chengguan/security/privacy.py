@@ -35,7 +35,7 @@ def _phone_visible(count: int) -> tuple[int, int]:
 
 
 def mask_phone(phone: str) -> str:
-    """13912341234 → 139****1234, 0476-8888888 → ****-***8888: separators stay, masks count as digits.
+    """13912341234 → 139****1234, 0476-888888 → ****-**8888: separators stay, masks count as digits.
 
     Of a number with n digit positions, at most the first 3 (only when n ≥ 11) and the last 4
     (last n // 3 when n < 8) stay visible; everything between is masked. Masking twice gives the
