@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -32,6 +33,7 @@ from chengguan.assessment.models import (
     StandardItem,
 )
 from chengguan.cases.forms import check_photo
+from chengguan.core.tabular import ImportReport
 
 
 class LockedByStandard:
@@ -94,11 +96,16 @@ class RuleInline(LockedByStandard, admin.TabularInline):
     ]
 
 
+TABLES = [("items", _("考评条目")), ("weights", _("指标权重")), ("rules", _("追责规则"))]
+LOADERS: dict[str, Callable[..., ImportReport]] = {
+    "items": services.import_items,
+    "weights": services.import_weights,
+    "rules": services.import_rules,
+}
+
+
 class StandardImportForm(forms.Form):
-    table = forms.ChoiceField(
-        label=_("表"),
-        choices=[("items", _("考评条目")), ("weights", _("指标权重")), ("rules", _("追责规则"))],
-    )
+    table = forms.ChoiceField(label=_("表"), choices=TABLES)
     file = forms.FileField(label=_("文件"), help_text=_("CSV 或 XLSX，第一行为列名"))
     encoding = forms.ChoiceField(
         label=_("CSV 编码"), choices=[("", "UTF-8"), ("gbk", "GBK"), ("gb18030", "GB18030")], required=False
@@ -149,11 +156,7 @@ class StandardAdmin(LockedByStandard, admin.ModelAdmin):
             if form.is_valid():
                 table = form.cleaned_data["table"]
                 upload = form.cleaned_data["file"]
-                loader = {
-                    "items": services.import_items,
-                    "weights": services.import_weights,
-                    "rules": services.import_rules,
-                }[table]
+                loader = LOADERS[table]
                 report = loader(
                     standard,
                     upload.read(),
@@ -170,9 +173,7 @@ class StandardAdmin(LockedByStandard, admin.ModelAdmin):
             "title": f"导入到 {standard}",
             "form": form,
             "report": report,
-            "columns": [
-                (str(label), COLUMNS[key]) for key, label in StandardImportForm.base_fields["table"].choices
-            ],  # type: ignore[attr-defined]
+            "columns": [(str(label), COLUMNS[key]) for key, label in TABLES],
             "table": table,
         }
         return TemplateResponse(request, "admin/assessment/import.html", context)
@@ -206,7 +207,7 @@ class CheckInline(admin.TabularInline):
     fk_name = "finding"
     extra = 0
     fields = ["inspection", "result", "note", "checked_at"]
-    readonly_fields = fields
+    readonly_fields = ["inspection", "result", "note", "checked_at"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -298,7 +299,7 @@ class LineInline(ReadOnly, admin.TabularInline):
     model = ScoreLine
     extra = 0
     fields = ["source", "label", "formula", "points", "finding", "indicator"]
-    readonly_fields = fields
+    readonly_fields = ["source", "label", "formula", "points", "finding", "indicator"]
 
 
 @admin.register(Result)
@@ -377,7 +378,7 @@ class FollowUpInline(ReadOnly, admin.TabularInline):
     model = MeasureFollowUp
     extra = 0
     fields = ["at", "body", "from_status", "to_status", "note", "by"]
-    readonly_fields = fields
+    readonly_fields = ["at", "body", "from_status", "to_status", "note", "by"]
 
 
 @admin.register(Measure)

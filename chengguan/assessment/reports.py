@@ -42,7 +42,7 @@ def _num(value: Decimal | None) -> float | None:
 def xlsx(run: AssessmentRun) -> bytes:
     """One sheet per ranking (with a bar chart), then every score line, indicator and measure."""
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.worksheets[0])
     bold = Font(bold=True)
     for value, label, ranking in _subjects(run):
         sheet = book.create_sheet(f"{label[:20]}排名")
@@ -191,7 +191,7 @@ def _trend_chart(trend: dict[str, Any], label: str, width: float) -> Drawing | N
     rows = [[None if v is None else float(v) for v in s["data"]] for s in trend["series"]]
     average, top, bottom = [], [], []
     for i in range(len(periods)):
-        column = [row[i] for row in rows if row[i] is not None]
+        column: list[float] = [v for row in rows if (v := row[i]) is not None]
         average.append(sum(column) / len(column) if column else 0.0)
         top.append(max(column) if column else 0.0)
         bottom.append(min(column) if column else 0.0)

@@ -268,8 +268,9 @@ def grid_counts() -> dict[int, dict[str, Decimal]]:
 
 def findings_in(w: Window) -> list[dict[str, Any]]:
     """One query: the findings of the period with what their lines and rules need."""
-    return list(
-        Finding.objects.filter(found_at__gte=w.start, found_at__lt=w.end)
+    return [
+        dict(row)
+        for row in Finding.objects.filter(found_at__gte=w.start, found_at__lt=w.end)
         .order_by("found_at", "id")
         .values(
             "id",
@@ -292,7 +293,7 @@ def findings_in(w: Window) -> list[dict[str, Any]]:
             "item__supervisor_unit__name",
             "inspection__mode",
         )
-    )
+    ]
 
 
 def subject_units() -> dict[str, list[OrgUnit]]:
@@ -435,13 +436,14 @@ def indicator_records(result: Result, code: str, limit: int = 200) -> Records | 
     events = _event_records(result, num_key, den_key, w)
     if events is None:
         return None
-    base, counted_q = events
-    rows = list(
-        base.annotate(counted=ExpressionWrapper(counted_q, output_field=BooleanField()))
+    event_base, counted_q = events
+    event_rows = list(
+        event_base.annotate(counted=ExpressionWrapper(counted_q, output_field=BooleanField()))
         .select_related("case")
         .order_by("at", "id")[:limit]
     )
-    return Records("events", rows, base.count(), base.filter(counted_q).count(), num_key, den_key)
+    total, counted = event_base.count(), event_base.filter(counted_q).count()
+    return Records("events", event_rows, total, counted, num_key, den_key)
 
 
 def _event_records(

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -126,7 +127,7 @@ def result_view(request: HttpRequest, result_id: int) -> HttpResponse:
             "finding_lines": [line for line in lines if line.source == LineSource.FINDING],
             "indicator_lines": [line for line in lines if line.source == LineSource.INDICATOR],
             "measures": Measure.objects.filter(run=result.run)
-            .filter(unit_id=result.unit_id, staff_id=result.staff_id)
+            .filter(Q(unit_id=result.unit_id) if result.unit_id else Q(staff_id=result.staff_id))
             .select_related("rule"),
         },
     )
