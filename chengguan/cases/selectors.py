@@ -474,8 +474,14 @@ def case_by_code(code: str) -> Case | None:
     return Case.objects.filter(code=code.strip()).first() if code.strip() else None
 
 
-def likely_duplicates(case: Case, limit: int = 5) -> list[Case]:
-    """Open cases the duplicates module offers, if that module is installed."""
+@dataclass(frozen=True)
+class Duplicate:
+    case: Case
+    distance_m: float | None = None
+
+
+def likely_duplicates(case: Case, limit: int = 5) -> list[Duplicate]:
+    """Open cases the duplicates module offers (nearest first), if that module is installed."""
     try:
         duplicates = importlib.import_module("chengguan.cases.duplicates")
     except ImportError:
@@ -483,12 +489,11 @@ def likely_duplicates(case: Case, limit: int = 5) -> list[Case]:
     finder = getattr(duplicates, "likely_duplicates", None)
     if finder is None:
         return []
-    found = finder(case)
-    result: list[Case] = []
-    for item in found:
+    result: list[Duplicate] = []
+    for item in finder(case):
         candidate = getattr(item, "case", item)
         if isinstance(candidate, Case) and candidate.pk != case.pk:
-            result.append(candidate)
+            result.append(Duplicate(candidate, getattr(item, "distance_m", None)))
         if len(result) >= limit:
             break
     return result

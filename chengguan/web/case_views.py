@@ -323,7 +323,7 @@ def case_actions(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _duplicates(case: Case, forms: list[Any]) -> list[Case]:
+def _duplicates(case: Case, forms: list[Any]) -> list[selectors.Duplicate]:
     """Likely duplicates, only for someone who may mark the case as one."""
     if any(f.transition.action == "mark_duplicate" for f in forms):
         return selectors.likely_duplicates(case)

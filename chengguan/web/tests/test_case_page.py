@@ -171,10 +171,10 @@ def test_likely_duplicates_are_offered_when_the_module_is_there(
     first = site.report()
     second = site.report()
     fake = types.ModuleType("chengguan.cases.duplicates")
-    fake.likely_duplicates = lambda case: [first]  # type: ignore[attr-defined]
+    fake.likely_duplicates = lambda case: [types.SimpleNamespace(case=first, distance_m=42.4)]  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "chengguan.cases.duplicates", fake)
     body = site.client("shift_leader").get(f"/cases/{second.code}/").content.decode()
-    assert "疑似重复案件" in body and f"/cases/{first.code}/" in body
+    assert "疑似重复案件" in body and f"/cases/{first.code}/" in body and "相距约 42 米" in body
     # a dispatcher cannot mark duplicates: no list for them
     assert "疑似重复案件" not in site.client("dispatcher").get(f"/cases/{second.code}/").content.decode()
     # the queue's row panel offers them too, each with a one-click form
