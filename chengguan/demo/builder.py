@@ -46,6 +46,8 @@ def build(progress: Progress | None = None, *, with_grid: bool = True) -> Summar
         _routing(summary)
     if with_grid:
         _grid(summary, progress)
+    with progress.stage("考评标准（示例：六个零容忍、十个严管理、常规工作）"):
+        _assessment(summary)
     with progress.stage("登录账号"):
         _admin(summary)
     return summary
@@ -221,6 +223,15 @@ def _grid(summary: Summary, progress: Progress) -> None:
     result = grid_demo.build_demo_grid(progress, territories)
     if result.get("created"):
         summary.created["网格"] += sum(result["cells"].values())
+
+
+def _assessment(summary: Summary) -> None:
+    from chengguan.assessment.demo import load_sample_standard
+    from chengguan.assessment.models import StandardItem
+
+    before = StandardItem.objects.count()
+    load_sample_standard()
+    summary.created["考评标准条目"] += StandardItem.objects.count() - before
 
 
 def _admin(summary: Summary) -> None:
