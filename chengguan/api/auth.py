@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from typing import Any
 
@@ -36,15 +37,44 @@ def key_from_header(request: Any) -> str:
     return ""
 
 
+# Keys seen lately, per process: a key costs one query per KEY_TTL seconds, not per request.
+# A revocation or scope change in this process clears it at once; other processes (other app
+# servers) notice within KEY_TTL seconds.
+KEY_TTL = 10.0
+_keys: dict[str, tuple[float, ApiKey]] = {}
+_keys_lock = threading.Lock()
+
+
+def forget_keys(**_: Any) -> None:
+    with _keys_lock:
+        _keys.clear()
+
+
+def _load_key(digest: str) -> ApiKey | None:
+    key = ApiKey.objects.select_related("user").filter(key_hash=digest, active=True).first()
+    if key is None or (key.user is not None and not key.user.is_active):
+        return None
+    return key
+
+
 def find_key(raw: str) -> ApiKey | None:
     """The active key with this clear text, its last use noted (at most once a minute)."""
     if not raw or len(raw) > 200:
         return None
-    key = ApiKey.objects.select_related("user").filter(key_hash=hash_key(raw), active=True).first()
-    if key is None:
-        return None
-    if key.user is not None and not key.user.is_active:
-        return None
+    digest = hash_key(raw)
+    now_mono = time.monotonic()
+    cached = _keys.get(digest)
+    if cached is not None and now_mono - cached[0] < KEY_TTL:
+        key = cached[1]
+    else:
+        found = _load_key(digest)
+        if found is None:
+            return None
+        key = found
+        with _keys_lock:
+            if len(_keys) > 10_000:
+                _keys.clear()
+            _keys[digest] = (now_mono, key)
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > TOUCH_EVERY:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

@@ -16,7 +16,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from chengguan.api.models import ServiceAttribute
-from chengguan.cases.models import Case, CaseEvent
+from chengguan.cases.models import CaseEvent
 from chengguan.cases.selectors import PUBLIC_ACTIONS, PUBLIC_STATUS
 from chengguan.cases.workflow import FINAL, Status
 from chengguan.catalog.models import Category, CategoryKind
@@ -118,29 +118,28 @@ def definition_doc(category: Category, attributes: list[ServiceAttribute]) -> di
     return {"service_code": service_code(category), "attributes": items}
 
 
-def request_doc(case: Case) -> dict[str, Any]:
-    """One service request; ``case`` has category, lead_unit and open311 selected."""
-    status = Status(case.status)
+def request_doc(row: dict[str, Any]) -> dict[str, Any]:
+    """One service request from a row of ``queries.REQUEST_COLUMNS``."""
+    status = Status(row["status"])
     closed = status in FINAL
-    extras = getattr(case, "open311", None)
     return {
-        "service_request_id": case.code,
+        "service_request_id": row["code"],
         "status": "closed" if closed else "open",
         "status_notes": str(STATUS_NOTES[status]),
-        "service_name": case.category.name,
-        "service_code": service_code(case.category),
-        "description": case.description or None,
-        "agency_responsible": case.lead_unit.name if case.lead_unit else None,
+        "service_name": row["category__name"],
+        "service_code": KIND_PREFIX[CategoryKind(row["category__kind"])] + row["category__code"],
+        "description": row["description"] or None,
+        "agency_responsible": row["lead_unit__name"],
         "service_notice": None,
-        "requested_datetime": w3c(case.reported_at),
-        "updated_datetime": w3c(case.closed_at if closed and case.closed_at else case.updated_at),
-        "expected_datetime": None if closed else w3c(case.handle_deadline or case.deadline),
-        "address": case.address or None,
+        "requested_datetime": w3c(row["reported_at"]),
+        "updated_datetime": w3c(row["closed_at"] if closed and row["closed_at"] else row["updated_at"]),
+        "expected_datetime": None if closed else w3c(row["handle_deadline"] or row["deadline"]),
+        "address": row["address"] or None,
         "address_id": None,
         "zipcode": None,
-        "lat": case.lat,
-        "long": case.lon,
-        "media_url": (extras.media_url or None) if extras is not None else None,
+        "lat": row["lat"],
+        "long": row["lon"],
+        "media_url": row["open311__media_url"] or None,
     }
 
 

@@ -7,10 +7,13 @@ Open311 apps, media), never patrol reports, and never a reporter's contact detai
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from chengguan.api.models import ApiKey, ServiceAttribute
 from chengguan.cases.models import PUBLIC_CHANNELS, Case, CaseEvent, CitizenContact
@@ -25,42 +28,93 @@ OPEN311_LIMIT = 1000
 # -- Open311 ---------------------------------------------------------------------------------
 
 
+# The public catalogue as Open311 serves it, per process for CATALOGUE_TTL seconds (every
+# POST needs its category and attributes); an edit in this process clears it at once, other
+# processes see it within the TTL.
+CATALOGUE_TTL = 10.0
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    services: list[tuple[Category, bool]]
+    by_code: dict[tuple[str, str], Category]
+    attributes: dict[int, list[ServiceAttribute]]
+
+
+_catalogue: tuple[float, Catalogue] | None = None
+_catalogue_lock = threading.Lock()
+
+
+def forget_catalogue(**_: Any) -> None:
+    global _catalogue
+    with _catalogue_lock:
+        _catalogue = None
+
+
+def _load_catalogue() -> Catalogue:
+    rows = list(
+        Category.objects.filter(active=True, public=True).select_related("domain").order_by("kind", "code")
+    )
+    attributes: dict[int, list[ServiceAttribute]] = {}
+    for attr in ServiceAttribute.objects.filter(category__in=[c.pk for c in rows]).order_by("order", "code"):
+        attributes.setdefault(attr.category_id, []).append(attr)
+    services = [(c, bool(attributes.get(c.pk)) or bool(c.registration_criteria.strip())) for c in rows]
+    return Catalogue(services, {(c.kind, c.code): c for c in rows}, attributes)
+
+
+def catalogue() -> Catalogue:
+    global _catalogue
+    cached = _catalogue
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < CATALOGUE_TTL:
+        return cached[1]
+    fresh = _load_catalogue()
+    with _catalogue_lock:
+        _catalogue = (now, fresh)
+    return fresh
+
+
 def open311_services() -> list[tuple[Category, bool]]:
     """Public, active categories and whether each has a service definition worth reading."""
-    rows = (
-        Category.objects.filter(active=True, public=True)
-        .select_related("domain")
-        .annotate(has_attributes=Exists(ServiceAttribute.objects.filter(category=OuterRef("pk"))))
-        .order_by("kind", "code")
-    )
-    return [(c, bool(c.has_attributes) or bool(c.registration_criteria.strip())) for c in rows]
+    return catalogue().services
 
 
 def open311_category(kind: str, code: str) -> Category | None:
-    return Category.objects.filter(kind=kind, code=code, active=True, public=True).first()
+    return catalogue().by_code.get((kind, code))
 
 
 def attributes_of(category: Category) -> list[ServiceAttribute]:
-    return list(ServiceAttribute.objects.filter(category=category).order_by("order", "code"))
+    return list(catalogue().attributes.get(category.pk, []))
 
 
 def public_cases() -> QuerySet[Case]:
     return Case.objects.filter(channel__in=[c.value for c in PUBLIC_CHANNELS])
 
 
-def _request_rows(qs: QuerySet[Case]) -> QuerySet[Case]:
-    return qs.select_related("category", "lead_unit", "open311").defer(
-        "category__legal_basis",
-        "category__registration_criteria",
-        "category__closure_criteria",
-        "category__shipped",
-        "lead_unit__note",
-        "open311__attributes",
-    )
+# The columns an Open311 request is made of: read as plain rows, no model instances (the
+# public read path is the hottest in the API).
+REQUEST_COLUMNS = (
+    "code",
+    "status",
+    "description",
+    "address",
+    "lat",
+    "lon",
+    "reported_at",
+    "updated_at",
+    "closed_at",
+    "deadline",
+    "handle_deadline",
+    "category__kind",
+    "category__code",
+    "category__name",
+    "lead_unit__name",
+    "open311__media_url",
+)
 
 
-def public_request(code: str) -> Case | None:
-    return _request_rows(public_cases().filter(code=code)).first()
+def public_request(code: str) -> dict[str, Any] | None:
+    return public_cases().filter(code=code).order_by().values(*REQUEST_COLUMNS).first()
 
 
 def public_requests(
@@ -71,7 +125,7 @@ def public_requests(
     end: dt.datetime | None = None,
     statuses: Sequence[str] = (),
     limit: int = OPEN311_LIMIT,
-) -> list[Case]:
+) -> list[dict[str, Any]]:
     """GET requests: ids override everything else; otherwise codes, window and status."""
     qs = public_cases()
     if ids:
@@ -91,7 +145,7 @@ def public_requests(
             qs = qs.exclude(status__in=[s.value for s in FINAL])
         elif wanted == {"closed"}:
             qs = qs.filter(status__in=[s.value for s in FINAL])
-    return list(_request_rows(qs).order_by("-reported_at", "-pk")[:limit])
+    return list(qs.order_by("-reported_at", "-pk").values(*REQUEST_COLUMNS)[:limit])
 
 
 def code_for_token(token: str) -> str | None:
