@@ -208,3 +208,28 @@ def test_copy_standard_makes_an_editable_version(world: World) -> None:
         copy, "编号,层级,条目,分值\nZ9,常规,新条目,-1\n".encode(), filename="x.csv"
     )
     assert report.ok and report.created == 1
+
+
+def test_territory_recurrence_self_found_and_public_reports(world: World) -> None:
+    w = world
+    inspector = w.staff["inspector"]  # works for T1
+    w.case(at("2026-03-01"), grid="G1", closed=at("2026-03-05"), reporter=inspector)  # closed early March
+    w.case(at("2026-03-10"), grid="G1", reporter=inspector)  # same grid and category after it: recurred
+    w.case(at("2026-03-04"), grid="G1")  # reported before that closure: not recurred
+    w.case(at("2026-01-10"), grid="G3", closed=at("2026-01-15"))  # January, before 1 March − 30 days
+    w.case(at("2026-03-12"), grid="G3", channel="hotline")  # so this is not a recurrence; public
+    w.case(at("2026-02-20"), grid="G4", closed=at("2026-02-25"))  # within 30 days before March
+    w.case(at("2026-03-02"), grid="G4", channel="web")  # recurred; public
+    run = services.run_assessment("month", MARCH)
+    ind = run.results.get(name="东岭街道").indicators
+    assert ind["registered"]["num"] == "5"
+    assert ind["recurrence_rate"]["num"] == "2" and ind["recurrence_rate"]["value"] == "0.4000"
+    assert ind["self_found_share"]["num"] == "2"  # the two March patrol reports by T1's own inspector
+    assert ind["public_report_rate"]["num"] == "2"
+    # The explain view lists exactly the recurred cases.
+    from chengguan.assessment.selectors import indicator_records
+
+    result = run.results.get(name="东岭街道")
+    records = indicator_records(result, "recurrence_rate")
+    assert records is not None and (records.total, records.counted) == (5, 2)
+    assert sorted(c.unit_grid for c in records.rows if c.counted) == ["G1", "G4"]
