@@ -38,7 +38,7 @@ import django
 from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
@@ -99,7 +99,7 @@ class RestoreResult:
     def lines(self) -> list[str]:
         counts = "，".join(f"{label} {n}" for label, n in self.counts.items())
         lines = [
-            f"已从 {self.path} 恢复（备份时间 {self.created_at}）",
+            f"已从 {self.path} 恢复（备份时间 {_when(self.created_at)}）",
             f"数据库：{ENGINE_NAMES.get(self.engine, self.engine)}；{counts}",
             f"上传文件：恢复 {self.media_files} 个",
         ]
@@ -111,6 +111,12 @@ class RestoreResult:
                 "请运行 chengguan migrate"
             )
         return lines
+
+
+def _when(iso: str) -> str:
+    with contextlib.suppress(ValueError):
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S")
+    return iso
 
 
 def default_path(prefix: str = "chengguan") -> Path:
@@ -140,7 +146,11 @@ def _counts(alias: str) -> dict[str, int]:
             model = apps.get_model(app_label, model_name)
         except LookupError:
             continue
-        counts[label] = model._default_manager.using(alias).count()
+        try:
+            with transaction.atomic(using=alias):
+                counts[label] = model._default_manager.using(alias).count()
+        except DatabaseError:  # not migrated yet
+            continue
     return counts
 
 
@@ -465,11 +475,8 @@ def describe(path: Path) -> list[str]:
     manifest = read_manifest(path)
     counts = "，".join(f"{label} {n}" for label, n in manifest.get("counts", {}).items())
     media = manifest.get("media", {})
-    when = manifest.get("created_at", "")
-    with contextlib.suppress(ValueError):
-        when = datetime.fromisoformat(when).strftime("%Y-%m-%d %H:%M:%S")
     return [
-        f"备份时间：{when}",
+        f"备份时间：{_when(str(manifest.get('created_at', '')))}",
         f"数据库：{ENGINE_NAMES.get(manifest.get('engine', ''), manifest.get('engine'))}；{counts}",
         f"上传文件：{media.get('files', 0) if media.get('included') else '未包含'}",
     ]
