@@ -273,6 +273,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # HTTPS in production: behind a proxy that sets X-Forwarded-Proto (it must overwrite the
 # client's), redirect plain HTTP except the health check, and tell browsers to stay on HTTPS.
