@@ -1,6 +1,6 @@
 """The precedence of routing rules, without a database."""
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chengguan.routing.routing import Place, Precedence, Rule, RuleIndex, gaps, route
@@ -48,9 +48,11 @@ rules_strategy = st.lists(
         grid_code=st.sampled_from(["", "", "G1", "G2"]),
     ),
     max_size=25,
+    unique_by=lambda rule: rule.id,  # ids are primary keys
 )
 
 
+@settings(deadline=None)
 @given(
     rules_strategy,
     st.integers(1, 3),
