@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "chengguan.grid",
     "chengguan.calendar",
     "chengguan.cases",
+    "chengguan.dashboard",
     "chengguan.notify",
     "chengguan.web",
     "chengguan.api",

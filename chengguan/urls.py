@@ -17,6 +17,7 @@ urlpatterns = [
     path("open311/v2/", include("chengguan.api.open311_urls")),
     path("grid/", include("chengguan.grid.urls")),
     path("assessment/", include("chengguan.assessment.urls")),
+    path("", include("chengguan.dashboard.urls")),
     path("", include("chengguan.web.urls")),
 ]
 if settings.DEBUG:

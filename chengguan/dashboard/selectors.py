@@ -26,7 +26,7 @@ from django.utils import timezone
 from chengguan.cases.models import PUBLIC_CHANNELS, Case, Channel
 from chengguan.cases.workflow import OPEN
 from chengguan.catalog.models import Category
-from chengguan.dashboard import figures
+from chengguan.dashboard import figures, grains
 from chengguan.dashboard.figures import Measures, Period
 from chengguan.dashboard.models import DailyCaseStat, SummaryDay
 from chengguan.org.models import TERRITORIAL_KINDS, OrgUnit
@@ -95,15 +95,33 @@ class Filters:
                 q &= Q(category__major_code=self.major_code)
         return q
 
-    def stat_q(self) -> Q:
-        q = Q()
+    def dims(self) -> set[str]:
+        """The summary dimensions this filter needs."""
+        needed = set()
+        if self.territory_id is not None:
+            needed.add(grains.TERRITORY)
+        if self.unit_id is not None:
+            needed.add(grains.UNIT)
+        if self.category_id is not None:
+            needed.add(grains.CATEGORY)
+        elif self.kind is not None:
+            needed.add(grains.MAJOR)
+        return needed
+
+    def stat_q(self, grain: grains.Grain) -> Q:
+        """This filter on the rows of one roll-up (which has every dimension the filter needs)."""
+        q = Q(grain=grain.name)
         if self.territory_id is not None:
             q &= Q(territory_id=self.territory_id)
         if self.unit_id is not None:
             q &= Q(lead_unit_id=self.unit_id)
-        ids = self.category_ids()
-        if ids is not None:
-            q &= Q(category_id__in=ids)
+        if self.category_id is not None:
+            q &= Q(category_id=self.category_id)
+        elif self.kind is not None:
+            if grains.CATEGORY in grain.dims:
+                q &= Q(category_id__in=self.category_ids())
+            else:
+                q &= Q(kind=self.kind) & (Q(major_code=self.major_code) if self.major_code else Q())
         return q
 
 
@@ -122,14 +140,18 @@ RAW_MEASURES: dict[str, Any] = {
 }
 STAT_MEASURES: dict[str, Any] = {name: Sum(name) for name in Measures.names()}
 
-# Group keys as the two sources name them.
+# Group keys: the column (the same in cases and summary) and the summary dimension it needs.
 GROUP_FIELDS: dict[str, tuple[str, str]] = {
-    "channel": ("channel", "channel"),
-    "category": ("category_id", "category_id"),
-    "unit": ("lead_unit_id", "lead_unit_id"),
-    "territory": ("territory_id", "territory_id"),
-    "mode": ("disposition_mode", "disposition_mode"),
+    "channel": ("channel", grains.CHANNEL),
+    "category": ("category_id", grains.CATEGORY),
+    "unit": ("lead_unit_id", grains.UNIT),
+    "territory": ("territory_id", grains.TERRITORY),
+    "mode": ("disposition_mode", grains.MODE),
 }
+
+
+def grain_for(filters: Filters, group: Sequence[str]) -> grains.Grain | None:
+    return grains.choose(filters.dims() | {GROUP_FIELDS[g][1] for g in group})
 
 
 @dataclass(frozen=True)
@@ -182,30 +204,30 @@ def measures_by(
     use_summary: bool = True,
 ) -> dict[tuple[Any, ...], Measures]:
     """Measures of the cases reported on local days ``[start, end)``, per group key."""
-    split = split_days(start, end, local_today(now), use_summary=use_summary)
+    grain = grain_for(filters, group)
+    split = split_days(start, end, local_today(now), use_summary=use_summary and grain is not None)
     result: dict[tuple[Any, ...], Measures] = {}
+    keys = [GROUP_FIELDS[g][0] for g in group]
 
-    def merge(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> None:
+    def merge(rows: Iterable[dict[str, Any]]) -> None:
         for row in rows:
             key = tuple(row[k] for k in keys)
             measures = Measures.of(row)
             result[key] = result[key] + measures if key in result else measures
 
-    if split.summarised:
-        keys = [GROUP_FIELDS[g][1] for g in group]
-        stats = DailyCaseStat.objects.filter(_stat_range_q(split.summarised), filters.stat_q())
+    if split.summarised and grain is not None:
+        stats = DailyCaseStat.objects.filter(_stat_range_q(split.summarised), filters.stat_q(grain))
         merge(
-            stats.values(*keys).annotate(**STAT_MEASURES) if keys else [stats.aggregate(**STAT_MEASURES)],
-            keys,
+            stats.values(*keys).annotate(**STAT_MEASURES).order_by()
+            if keys
+            else [stats.aggregate(**STAT_MEASURES)]
         )
     if split.raw:
-        keys = [GROUP_FIELDS[g][0] for g in group]
         cases = Case.objects.filter(_case_range_q(split.raw), filters.case_q())
         merge(
             cases.values(*keys).annotate(**RAW_MEASURES).order_by()
             if keys
-            else [cases.aggregate(**RAW_MEASURES)],
-            keys,
+            else [cases.aggregate(**RAW_MEASURES)]
         )
     if not group:
         result = {(): result.get((), Measures())}
@@ -441,15 +463,16 @@ def _monthly(
     now: dt.datetime | None = None,
     use_summary: bool = True,
 ) -> dict[dt.date, Measures]:
-    split = split_days(start, end, local_today(now), use_summary=use_summary)
+    grain = grain_for(filters, ())
+    split = split_days(start, end, local_today(now), use_summary=use_summary and grain is not None)
     result: dict[dt.date, Measures] = {}
 
     def add(month: dt.date, m: Measures) -> None:
         result[month] = result[month] + m if month in result else m
 
-    if split.summarised:
+    if split.summarised and grain is not None:
         rows = (
-            DailyCaseStat.objects.filter(_stat_range_q(split.summarised), filters.stat_q())
+            DailyCaseStat.objects.filter(_stat_range_q(split.summarised), filters.stat_q(grain))
             .annotate(month=TruncMonth("day"))
             .values("month")
             .annotate(**STAT_MEASURES)
@@ -475,6 +498,7 @@ def _monthly(
 
 HOTSPOT_LEVELS = {2: "responsibility_grid", 3: "area_grid", 4: "unit_grid"}
 HOTSPOT_MAX_CELLS = 3000
+HOTSPOT_IN_LIST = 500
 
 
 def hotspot_level(zoom: int) -> int:
@@ -531,11 +555,13 @@ def hotspots(
         reported_at__gte=day_start(period.start),
         reported_at__lt=day_start(period.end),
     )
-    if len(cells) <= HOTSPOT_MAX_CELLS:
+    # A small viewport asks for its cells; a large one counts every cell (an index-only scan
+    # of the period's grid codes) and keeps those in view.
+    if len(cells) <= HOTSPOT_IN_LIST:
         qs = qs.filter(**{f"{column}__in": list(cells)})
     else:
         qs = qs.exclude(**{column: ""})
-    counts = qs.values(column).annotate(n=Count("id")).order_by()
+    counts = qs.values(column).annotate(n=Count("*")).order_by()
     spots = []
     for row in counts:
         cell = cells.get(row[column])

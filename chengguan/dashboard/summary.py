@@ -21,15 +21,25 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from chengguan.cases.models import Case
+from chengguan.catalog.models import Category
+from chengguan.dashboard.grains import EMPTY, GRAINS, SOURCES, Grain
 from chengguan.dashboard.models import DailyCaseStat, SummaryDay, SummaryState
 
 # Changes committed this long after their updated_at was stamped are still caught.
 SAFETY_MARGIN = dt.timedelta(minutes=10)
 MAX_RUN_DAYS = 31
-STAT_COLUMNS = (
-    "day", "territory_id", "lead_unit_id", "category_id", "channel", "disposition_mode",
-    "reported", "valid", "closed", "handled", "on_time", "reworked", "extended", "rated", "satisfied",
-)  # fmt: skip
+MEASURE_COLUMNS = (
+    "reported",
+    "valid",
+    "closed",
+    "handled",
+    "on_time",
+    "reworked",
+    "extended",
+    "rated",
+    "satisfied",
+)
+DIMENSION_COLUMNS = tuple(SOURCES)
 
 
 def _tz() -> ZoneInfo:
@@ -51,46 +61,53 @@ def _runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
     return runs
 
 
-def _insert_sql() -> tuple[str, list[Any]]:
+def _insert_sql(grain: Grain) -> tuple[str, list[Any]]:
+    """INSERT … SELECT … GROUP BY for one roll-up over the cases reported in [%s, %s)."""
     qn = connection.ops.quote_name
-    column = f"{qn(Case._meta.db_table)}.{qn('reported_at')}"
-    day_sql, day_params = connection.ops.datetime_cast_date_sql(column, (), settings.TIME_ZONE)
+    case_table, category_table = qn(Case._meta.db_table), qn(Category._meta.db_table)
+    day_sql, day_params = connection.ops.datetime_cast_date_sql("c.reported_at", (), settings.TIME_ZONE)
     counts = ", ".join(
         f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
         for condition in (
-            "status NOT IN ('rejected', 'voided', 'duplicate')",
-            "status = 'closed'",
-            "handled_on_time IS NOT NULL",
-            "handled_on_time",
-            "rework_count > 0",
-            "extension_count > 0",
-            "satisfaction IS NOT NULL",
-            "satisfaction >= 4",
+            "c.status NOT IN ('rejected', 'voided', 'duplicate')",
+            "c.status = 'closed'",
+            "c.handled_on_time IS NOT NULL",
+            "c.handled_on_time",
+            "c.rework_count > 0",
+            "c.extension_count > 0",
+            "c.satisfaction IS NOT NULL",
+            "c.satisfaction >= 4",
         )
     )
-    insert = (
-        f"INSERT INTO {qn(DailyCaseStat._meta.db_table)} ({', '.join(qn(c) for c in STAT_COLUMNS)}) "
-        f"SELECT {day_sql}, territory_id, lead_unit_id, category_id, channel, disposition_mode, "
-        f"COUNT(*), {counts} FROM {qn(Case._meta.db_table)} "
-        f"WHERE {column} >= %s AND {column} < %s "
-        "GROUP BY 1, 2, 3, 4, 5, 6"
+    dims = [SOURCES[col] if col in grain.columns else EMPTY[col] for col in DIMENSION_COLUMNS]
+    # GROUP BY by position: the day (2nd) and the kept dimensions (3rd on, in column order).
+    positions = [2, *(3 + i for i, col in enumerate(DIMENSION_COLUMNS) if col in grain.columns)]
+    join = f" JOIN {category_table} cat ON cat.id = c.category_id" if "kind" in grain.columns else ""
+    columns = ("grain", "day", *DIMENSION_COLUMNS, *MEASURE_COLUMNS)
+    sql = (
+        f"INSERT INTO {qn(DailyCaseStat._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
+        f"SELECT %s, {day_sql}, {', '.join(dims)}, COUNT(*), {counts} "
+        f"FROM {case_table} c{join} WHERE c.reported_at >= %s AND c.reported_at < %s "
+        f"GROUP BY {', '.join(str(n) for n in positions)}"
     )
-    return insert, list(day_params)
+    return sql, [grain.name, *day_params, "{start}", "{end}"]
 
 
 def refresh_days(days: Iterable[dt.date], *, now: dt.datetime | None = None) -> int:
     """Rebuild the summary of these local days; returns the number of summary rows written."""
     now = now or timezone.now()
-    insert, day_params = _insert_sql()
+    statements = [_insert_sql(grain) for grain in GRAINS]
     written = 0
     adapt = connection.ops.adapt_datetimefield_value
     for first, end in _runs(days):
+        bounds = {"{start}": adapt(_start(first)), "{end}": adapt(_start(end))}
         with transaction.atomic(), connection.cursor() as cursor:
             DailyCaseStat.objects.filter(day__gte=first, day__lt=end).delete()
-            cursor.execute(insert, [*day_params, adapt(_start(first)), adapt(_start(end))])
-            written += max(cursor.rowcount, 0)
+            for sql, params in statements:
+                cursor.execute(sql, [bounds.get(p, p) if isinstance(p, str) else p for p in params])
+                written += max(cursor.rowcount, 0)
             per_day = dict(
-                DailyCaseStat.objects.filter(day__gte=first, day__lt=end)
+                DailyCaseStat.objects.filter(grain="district", day__gte=first, day__lt=end)
                 .values("day")
                 .annotate(n=Sum("reported"))
                 .values_list("day", "n")

@@ -99,3 +99,27 @@ def test_month_starts_and_shift() -> None:
     assert figures.month_starts(D(2026, 2, 14), 3) == [D(2025, 12, 1), D(2026, 1, 1), D(2026, 2, 1)]
     assert figures.shift_months(D(2024, 1, 31), 1) == D(2024, 2, 29)
     assert figures.shift_months(D(2024, 3, 31), -13) == D(2023, 2, 28)
+
+
+def test_index_migration_lists_every_open_status() -> None:
+    """The partial index of open cases must name the statuses the backlog query asks for."""
+    import importlib
+
+    from chengguan.dashboard.selectors import OPEN_STATUSES
+
+    migration = importlib.import_module("chengguan.dashboard.migrations.0002_case_indexes")
+    assert tuple(migration.OPEN) == OPEN_STATUSES
+
+
+def test_every_query_shape_has_a_rollup_or_reads_cases() -> None:
+    from chengguan.dashboard import grains
+
+    assert grains.choose(set()).name == "district"
+    assert grains.choose({"channel", "mode"}).name == "district"
+    assert grains.choose({"territory", "channel"}).name == "territory"
+    assert grains.choose({"unit", "mode"}).name == "unit"
+    assert grains.choose({"major", "channel"}).name == "major"
+    assert grains.choose({"category"}).name == "category"
+    assert grains.choose({"major", "category"}).name == "category"
+    assert grains.choose({"territory", "unit"}) is None
+    assert grains.choose({"category", "channel"}) is None

@@ -26,7 +26,7 @@
     var base = { textStyle: { fontFamily: "system-ui, 'PingFang SC', 'Microsoft YaHei', sans-serif" } };
     chart("chart-channels", Object.assign({}, base, {
       tooltip: { trigger: "axis" },
-      legend: { data: ["今日", "本期"] },
+      legend: { top: 0, data: ["今日", "本期"] },
       grid: { left: 48, right: 48, top: 36, bottom: 40 },
       xAxis: { type: "category", data: pick(d.channels, "name"), axisLabel: { interval: 0, rotate: 30 } },
       yAxis: [{ type: "value", name: "本期" }, { type: "value", name: "今日" }],
@@ -37,7 +37,7 @@
     }));
     chart("chart-groups", Object.assign({}, base, {
       tooltip: { trigger: "axis" },
-      legend: { data: ["本期上报", "上年同期上报", "结案率%", "上年同期结案率%"] },
+      legend: { top: 0, data: ["本期上报", "上年同期上报", "结案率%", "上年同期结案率%"] },
       grid: { left: 56, right: 56, top: 48, bottom: 28 },
       xAxis: { type: "category", data: pick(d.groups, "name") },
       yAxis: [{ type: "value", name: "件" }, { type: "value", name: "%", min: function (v) { return Math.max(0, Math.floor(v.min - 5)); }, max: 100 }],
@@ -50,7 +50,7 @@
     }));
     chart("chart-trend", Object.assign({}, base, {
       tooltip: { trigger: "axis" },
-      legend: { data: ["上报数", "上年同月", "结案率%", "按期处置率%"] },
+      legend: { top: 0, data: ["上报数", "上年同月", "结案率%", "按期处置率%"] },
       grid: { left: 56, right: 56, top: 48, bottom: 28 },
       xAxis: { type: "category", data: pick(d.trend, "month") },
       yAxis: [{ type: "value", name: "件" }, { type: "value", name: "%", min: function (v) { return Math.max(0, Math.floor(v.min - 5)); }, max: 100 }],
@@ -71,7 +71,7 @@
     }));
     chart("chart-mix", Object.assign({}, base, {
       tooltip: { trigger: "axis" },
-      legend: { data: ["实际%", "目标%"] },
+      legend: { top: 0, data: ["实际%", "目标%"] },
       grid: { left: 48, right: 24, top: 40, bottom: 28 },
       xAxis: { type: "category", data: pick(d.mix, "name") },
       yAxis: { type: "value", max: 100, name: "%" },
@@ -83,7 +83,7 @@
     var lightColour = { green: GREEN, yellow: AMBER, red: RED };
     chart("chart-units", Object.assign({}, base, {
       tooltip: { trigger: "axis" },
-      legend: { data: ["在办", "超期", "按期处置率%"] },
+      legend: { top: 0, data: ["在办", "超期", "按期处置率%"] },
       grid: { left: 48, right: 56, top: 40, bottom: 90 },
       xAxis: { type: "category", data: pick(d.units, "name"), axisLabel: { interval: 0, rotate: 45 } },
       yAxis: [{ type: "value", name: "件" }, { type: "value", name: "%", max: 100 }],
