@@ -44,6 +44,14 @@ def nav_for(current: Viewer) -> list[NavItem]:
         items.append(NavItem(reverse("web:command"), _("指挥中心"), "command"))
     if current.is_handler:
         items.append(NavItem(reverse("web:unit"), _("单位待办"), "unit"))
+    post = current.staff.role if current.staff else ""
+    district = current.scope is ScopeKind.DISTRICT
+    if district or current.is_inspector:
+        items.append(NavItem(reverse("grid:map"), _("网格地图"), "grid"))
+    if district or post == "leader":
+        items.append(NavItem(reverse("dashboard:index"), _("数据看板"), "dashboard"))
+    if district or post in {"assessor", "leader"}:
+        items.append(NavItem(reverse("assessment:index"), _("考评"), "assessment"))
     return items
 
 

@@ -27,7 +27,7 @@ def test_login_page_is_ours_and_chinese(client: Client) -> None:
         ("dispatcher", "/command/"),
         ("leader", "/command/"),
         ("handler", "/unit/"),
-        ("assessor", "/"),  # no case page for this post yet
+        ("assessor", "/assessment/"),  # the assessment is the assessor's page
     ],
 )
 def test_login_lands_on_the_page_of_the_post(site: Site, client: Client, who: str, landing: str) -> None:
