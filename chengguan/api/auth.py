@@ -132,6 +132,22 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), seconds
 
 
+def over_rate(ident: str) -> float | None:
+    """Count one request for ``ident``; seconds to wait when over CHENGGUAN_API_RATE, else None."""
+    limit, period = parse_rate(getattr(settings, "CHENGGUAN_API_RATE", "6000/min"))
+    now = time.time()
+    key = f"cg-rate:{ident}:{int(now // period)}"
+    if cache.add(key, 1, timeout=period + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=period + 1)
+            count = 1
+    return period - (now % period) if count > limit else None
+
+
 class ApiKeyRateThrottle(BaseThrottle):
     """A fixed-window counter per key (per account for sessions, per address otherwise).
 
@@ -153,22 +169,8 @@ class ApiKeyRateThrottle(BaseThrottle):
         return f"addr:{self.get_ident(request)}"
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        limit, period = parse_rate(getattr(settings, "CHENGGUAN_API_RATE", "6000/min"))
-        now = time.time()
-        window = int(now // period)
-        key = f"cg-rate:{self.ident_of(request)}:{window}"
-        if cache.add(key, 1, timeout=period + 1):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=period + 1)
-                count = 1
-        if count > limit:
-            self._wait = period - (now % period)
-            return False
-        return True
+        self._wait = over_rate(self.ident_of(request))
+        return self._wait is None
 
     def wait(self) -> float | None:
         return self._wait

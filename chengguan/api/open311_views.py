@@ -14,9 +14,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -28,7 +29,7 @@ from rest_framework.views import APIView
 
 from chengguan.api import open311_format as fmt
 from chengguan.api import queries
-from chengguan.api.auth import ApiKeyRateThrottle, find_key
+from chengguan.api.auth import ApiKeyRateThrottle, find_key, over_rate
 from chengguan.api.models import ApiKey, Open311Request, Scope
 from chengguan.api.open311_input import Open311Error, optional, parse
 from chengguan.cases import services
@@ -138,6 +139,30 @@ class Open311View(APIView):
         return response
 
 
+class Open311Read(View):
+    """GET resources without DRF's request machinery (the hot public read path): the same
+    jurisdiction check, per-address rate limit and error documents as the POST."""
+
+    http_method_names = ["get", "head", "options"]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        fmt_name = str(kwargs.get("format", "xml"))
+        try:
+            if request.method not in ("GET", "HEAD"):
+                raise Open311Error(405, "method not allowed")
+            wait = over_rate(f"addr:{request.META.get('REMOTE_ADDR', '')}")
+            if wait is not None:
+                response = fmt.error_response(fmt_name, 429, "too many requests: slow down")
+                response["Retry-After"] = str(int(wait))
+                return response
+            given = optional(request.GET, "jurisdiction_id")
+            if given and given != jurisdiction():
+                raise Open311Error(404, f"jurisdiction_id {given[:60]} was not found")
+            return super().dispatch(request, *args, **kwargs)
+        except Open311Error as exc:
+            return fmt.error_response(fmt_name, exc.status, exc.description)
+
+
 def _dates(params: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
     def read(name: str) -> dt.datetime | None:
         raw = optional(params, name)
@@ -177,8 +202,8 @@ def _csv(params: Any, name: str, limit: int = 100) -> list[str]:
     return items
 
 
-class DiscoveryView(Open311View):
-    def get(self, request: Request, format: str) -> HttpResponse:
+class DiscoveryView(Open311Read):
+    def get(self, request: HttpRequest, format: str) -> HttpResponse:
         base = request.build_absolute_uri("/open311/v2/")
         contact = str(getattr(settings, "CHENGGUAN_OPEN311_CONTACT", "城市管理指挥中心"))
         doc = {
@@ -198,14 +223,14 @@ class DiscoveryView(Open311View):
         return fmt.respond(format, "discovery", doc)
 
 
-class ServicesView(Open311View):
-    def get(self, request: Request, format: str) -> HttpResponse:
+class ServicesView(Open311Read):
+    def get(self, request: HttpRequest, format: str) -> HttpResponse:
         docs = [fmt.service_doc(c, has_meta) for c, has_meta in queries.open311_services()]
         return fmt.respond(format, "services", docs)
 
 
-class ServiceDefinitionView(Open311View):
-    def get(self, request: Request, code: str, format: str) -> HttpResponse:
+class ServiceDefinitionView(Open311Read):
+    def get(self, request: HttpRequest, code: str, format: str) -> HttpResponse:
         from chengguan.api.open311_input import category_for
 
         category = category_for(code)
@@ -214,9 +239,9 @@ class ServiceDefinitionView(Open311View):
         )
 
 
-class RequestsView(Open311View):
-    def get(self, request: Request, format: str) -> HttpResponse:
-        params = request.query_params
+class RequestsRead(Open311Read):
+    def get(self, request: HttpRequest, format: str) -> HttpResponse:
+        params = request.GET
         ids = _csv(params, "service_request_id")
         if ids:
             cases = queries.public_requests(ids=ids)
@@ -234,6 +259,8 @@ class RequestsView(Open311View):
             cases = queries.public_requests(categories=categories, start=start, end=end, statuses=statuses)
         return fmt.respond(format, "service_requests", [fmt.request_doc(c) for c in cases])
 
+
+class RequestCreate(Open311View):
     def post(self, request: Request, format: str) -> HttpResponse:
         key = request.auth
         if not isinstance(key, ApiKey):
@@ -275,28 +302,28 @@ class RequestsView(Open311View):
         return super().handle_exception(exc)
 
 
-class RequestView(Open311View):
-    def get(self, request: Request, request_id: str, format: str) -> HttpResponse:
+class RequestView(Open311Read):
+    def get(self, request: HttpRequest, request_id: str, format: str) -> HttpResponse:
         case = queries.public_request(request_id)
         if case is None:
             raise Open311Error(404, f"service_request_id {request_id[:40]} was not found")
         return fmt.respond(format, "service_requests", [fmt.request_doc(case)])
 
 
-class TokenView(Open311View):
-    def get(self, request: Request, token: str, format: str) -> HttpResponse:
+class TokenView(Open311Read):
+    def get(self, request: HttpRequest, token: str, format: str) -> HttpResponse:
         code = queries.code_for_token(token)
         if code is None:
             raise Open311Error(404, "token was not found")
         return fmt.respond(format, "service_requests", [{"service_request_id": code, "token": token}])
 
 
-class UpdatesView(Open311View):
+class UpdatesView(Open311Read):
     """GET servicerequestupdates (mySociety's extension): the public steps of each case, so
     a citizen's app can show progress; ``service_request_id`` (CSV) narrows to some cases."""
 
-    def get(self, request: Request, format: str) -> HttpResponse:
-        params = request.query_params
+    def get(self, request: HttpRequest, format: str) -> HttpResponse:
+        params = request.GET
         ids = _csv(params, "service_request_id")
         start, end = (
             (None, None)
@@ -305,6 +332,18 @@ class UpdatesView(Open311View):
         )
         rows = queries.public_updates(list(fmt.PUBLIC_ACTIONS), ids=ids, start=start, end=end)
         return fmt.respond(format, "service_request_updates", [fmt.update_doc(e, code) for e, code in rows])
+
+
+_read_requests = RequestsRead.as_view()
+_create_request = RequestCreate.as_view()
+
+
+@csrf_exempt
+def requests_endpoint(request: HttpRequest, format: str) -> HttpResponseBase:
+    """``requests.{fmt}``: GET lists (plain read path), POST creates (DRF: key, parsers)."""
+    if request.method == "POST":
+        return _create_request(request, format=format)
+    return _read_requests(request, format=format)
 
 
 @csrf_exempt

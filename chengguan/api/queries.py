@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from chengguan.api.models import ApiKey, ServiceAttribute
@@ -113,8 +114,58 @@ REQUEST_COLUMNS = (
 )
 
 
+def _request_sql(where: str) -> str:
+    """One written-out query for reads by code: the ORM spends more time building the joined
+    ``values()`` query than PostgreSQL spends running it, on the API's busiest path."""
+    from chengguan.api.models import Open311Request
+    from chengguan.org.models import OrgUnit
+
+    q = connection.ops.quote_name
+    case, cat, unit, extra = (q(m._meta.db_table) for m in (Case, Category, OrgUnit, Open311Request))
+    return (
+        "SELECT c.id, c.code, c.status, c.description, c.address, c.lat, c.lon, c.reported_at, "
+        "c.updated_at, c.closed_at, c.deadline, c.handle_deadline, "
+        "cat.kind AS cat_kind, cat.code AS cat_code, cat.name AS cat_name, "
+        "u.name AS unit_name, o.media_url AS media_url "
+        f"FROM {case} c JOIN {cat} cat ON cat.id = c.category_id "
+        f"LEFT JOIN {unit} u ON u.id = c.lead_unit_id "
+        f"LEFT JOIN {extra} o ON o.case_id = c.id "
+        f"WHERE {where} AND c.channel IN (%s, %s, %s, %s) ORDER BY c.reported_at DESC, c.id DESC"
+    )
+
+
+def _rows_by_code(codes: Sequence[str]) -> list[dict[str, Any]]:
+    """Public requests by code; a raw query on Case, so each backend's converters still apply
+    (SQLite's datetimes come back as datetimes)."""
+    marks = ", ".join(["%s"] * len(codes))
+    sql = _request_sql(f"c.code IN ({marks})")
+    channels = [c.value for c in PUBLIC_CHANNELS]
+    return [
+        {
+            "code": r.code,
+            "status": r.status,
+            "description": r.description,
+            "address": r.address,
+            "lat": r.lat,
+            "lon": r.lon,
+            "reported_at": r.reported_at,
+            "updated_at": r.updated_at,
+            "closed_at": r.closed_at,
+            "deadline": r.deadline,
+            "handle_deadline": r.handle_deadline,
+            "category__kind": r.cat_kind,
+            "category__code": r.cat_code,
+            "category__name": r.cat_name,
+            "lead_unit__name": r.unit_name,
+            "open311__media_url": r.media_url,
+        }
+        for r in Case.objects.raw(sql, [*codes, *channels])
+    ]
+
+
 def public_request(code: str) -> dict[str, Any] | None:
-    return public_cases().filter(code=code).order_by().values(*REQUEST_COLUMNS).first()
+    rows = _rows_by_code([code])
+    return rows[0] if rows else None
 
 
 def public_requests(
@@ -127,24 +178,23 @@ def public_requests(
     limit: int = OPEN311_LIMIT,
 ) -> list[dict[str, Any]]:
     """GET requests: ids override everything else; otherwise codes, window and status."""
-    qs = public_cases()
     if ids:
-        qs = qs.filter(code__in=list(ids))
-    else:
-        if categories:
-            match = Q(pk__in=[])
-            for kind, code in categories:
-                match |= Q(category__kind=kind, category__code=code)
-            qs = qs.filter(match)
-        if start is not None:
-            qs = qs.filter(reported_at__gte=start)
-        if end is not None:
-            qs = qs.filter(reported_at__lte=end)
-        wanted = set(statuses)
-        if wanted == {"open"}:
-            qs = qs.exclude(status__in=[s.value for s in FINAL])
-        elif wanted == {"closed"}:
-            qs = qs.filter(status__in=[s.value for s in FINAL])
+        return _rows_by_code(list(dict.fromkeys(ids)))[:limit]
+    qs = public_cases()
+    if categories:
+        match = Q(pk__in=[])
+        for kind, code in categories:
+            match |= Q(category__kind=kind, category__code=code)
+        qs = qs.filter(match)
+    if start is not None:
+        qs = qs.filter(reported_at__gte=start)
+    if end is not None:
+        qs = qs.filter(reported_at__lte=end)
+    wanted = set(statuses)
+    if wanted == {"open"}:
+        qs = qs.exclude(status__in=[s.value for s in FINAL])
+    elif wanted == {"closed"}:
+        qs = qs.filter(status__in=[s.value for s in FINAL])
     return list(qs.order_by("-reported_at", "-pk").values(*REQUEST_COLUMNS)[:limit])
 
 
