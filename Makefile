@@ -6,7 +6,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/chengguan
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run serve install install-dev assets migrate demo test test-sqlite test-postgres lint bench chromium clean
+.PHONY: run serve worker install install-dev assets migrate demo test test-sqlite test-postgres lint bench chromium clean
 
 run: install assets migrate demo serve
 
@@ -43,7 +43,13 @@ serve: install assets
 	@echo
 	@echo "  Chengguan is starting on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	@echo
-	$(BIN)/chengguan runserver $(HOST):$(PORT)
+	@echo "  The background worker (overdue checks, notifications) runs beside it; Ctrl-C stops both."
+	@echo
+	$(BIN)/chengguan serve $(HOST):$(PORT)
+
+# The background worker alone (production runs it as its own service next to the web servers).
+worker: install
+	$(BIN)/chengguan run_huey
 
 # Debian's chromium drives the browser tests; Playwright never downloads its own browser.
 chromium:

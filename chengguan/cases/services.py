@@ -15,12 +15,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from chengguan.calendar.selectors import work_calendar
-from chengguan.cases import deadlines, workflow
+from chengguan.cases import deadlines, notify, workflow
 from chengguan.cases.models import (
     PUBLIC_CHANNELS,
     Case,
@@ -31,8 +30,9 @@ from chengguan.cases.models import (
     Urgency,
 )
 from chengguan.cases.workflow import STEP_OF_STATUS, Actor, CaseFacts, Role, Status
+from chengguan.catalog.limits import choose_limit
 from chengguan.catalog.models import Category
-from chengguan.catalog.selectors import time_limit_hours
+from chengguan.catalog.selectors import time_limit_rows
 from chengguan.org.models import OrgUnit, Staff
 
 # Used when the catalogue has no limit for a step: a bureau should enter its own.
@@ -59,7 +59,8 @@ class StaleCase(CaseError):
 
 @dataclass(frozen=True)
 class Location:
-    territory: OrgUnit | None = None
+    # The id only: the locator knows it, and fetching the unit would cost a query per case.
+    territory_id: int | None = None
     unit_grid: str = ""
     area_grid: str = ""
     responsibility_grid: str = ""
@@ -73,23 +74,24 @@ class Location:
         )
 
 
-def locate(lat: float | None, lon: float | None) -> Location | None:
+def locate(lat: float | None, lon: float | None, *, locator: Any = None) -> Location | None:
     """The point's four grid cells and territory; None when the point is outside the grid.
 
-    Without an active grid (a fresh installation) every point is accepted, unlocated.
+    Without an active grid (a fresh installation) every point is accepted, unlocated. A batch
+    (an import, the intake benchmark) may pass the active grid's ``locator`` to skip the
+    per-call check that the grid has not changed.
     """
     if lat is None or lon is None:
         return Location()
     from chengguan.grid.selectors import locate as grid_locate
 
-    found = grid_locate(lon, lat)
+    found = locator.locate(lon, lat) if locator is not None else grid_locate(lon, lat)
     if found is None:
         return Location()
     if not found.found:
         return None
-    territory = OrgUnit.objects.filter(pk=found.territory_id).first() if found.territory_id else None
     return Location(
-        territory=territory,
+        territory_id=found.territory_id or None,
         unit_grid=found.unit.code if found.unit else "",
         area_grid=found.area.code if found.area else "",
         responsibility_grid=found.responsibility.code if found.responsibility else "",
@@ -127,17 +129,32 @@ class ReportInput:
 
 
 def _next_code(day: dt.date) -> str:
-    counter, _created = DailyCounter.objects.select_for_update().get_or_create(day=day)
-    DailyCounter.objects.filter(pk=day).update(last=F("last") + 1)
-    counter.refresh_from_db()
-    return f"{day:%Y%m%d}{counter.last:05d}"
+    """The day's next readable code, gap-free.
+
+    One ``UPDATE … RETURNING`` (PostgreSQL, SQLite ≥ 3.35) both takes the counter row's lock
+    until the case's transaction ends and reads the new value; the row is made on the first
+    case of the day.
+    """
+    table = connection.ops.quote_name(DailyCounter._meta.db_table)
+    value = connection.ops.adapt_datefield_value(day)
+    sql = f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value])
+        row = cursor.fetchone()
+        if row is None:
+            DailyCounter.objects.get_or_create(day=day)
+            cursor.execute(sql, [value])
+            row = cursor.fetchone()
+    return f"{day:%Y%m%d}{row[0]:05d}"
 
 
 def _limit(category: Category, step: str | None, area_class: str, work_kind: str) -> Decimal | None:
     if not step:
         return None
-    hours = time_limit_hours(category, step, area_class, work_kind)
-    return hours if hours is not None else FALLBACK_LIMITS[step]
+    # time_limit_rows reads a prefetch of the category's limits when the caller made one
+    # (``prefetch_related("time_limits")``), else it costs one query.
+    chosen = choose_limit(time_limit_rows(category), step, area_class, work_kind)
+    return chosen.hours if chosen is not None else FALLBACK_LIMITS[step]
 
 
 def _validate_report(data: ReportInput) -> None:
@@ -159,11 +176,15 @@ def _validate_report(data: ReportInput) -> None:
         raise CaseError("只有巡查员可以当场自行处置。", "self_handled")
 
 
-def report(data: ReportInput, *, calendar: Any = None) -> Case:
-    """A new case from any channel. Located, clocked and recorded with its first event."""
+def report(data: ReportInput, *, calendar: Any = None, locator: Any = None) -> Case:
+    """A new case from any channel. Located, clocked and recorded with its first event.
+
+    ``calendar`` and ``locator`` let a batch reuse the working calendar and the grid locator
+    it fetched once (each costs a query per call otherwise).
+    """
     _validate_report(data)
     at = data.at or timezone.now()
-    where = locate(data.lat, data.lon)
+    where = locate(data.lat, data.lon, locator=locator)
     if where is None:
         raise CaseError("该位置不在本区网格范围内，请确认位置。", "lat")
     calendar = calendar or work_calendar()
@@ -187,7 +208,7 @@ def report(data: ReportInput, *, calendar: Any = None) -> Case:
             address=data.address.strip(),
             lat=data.lat,
             lon=data.lon,
-            territory=where.territory or data.territory,
+            territory_id=where.territory_id or (data.territory.pk if data.territory else None),
             unit_grid=where.unit_grid,
             area_grid=where.area_grid,
             responsibility_grid=where.responsibility_grid,
@@ -234,6 +255,7 @@ def report(data: ReportInput, *, calendar: Any = None) -> Case:
             before=None,
             after=clock.deadline,
             data={"channel": data.channel},
+            seq=1,  # a new case: no query for the last sequence number
         )
     return case
 
@@ -253,11 +275,14 @@ def _append(
     before: dt.datetime | None,
     after: dt.datetime | None,
     data: dict[str, Any],
+    seq: int | None = None,
 ) -> CaseEvent:
-    last = CaseEvent.objects.filter(case=case).order_by("-seq").values_list("seq", flat=True).first() or 0
+    if seq is None:
+        last = CaseEvent.objects.filter(case=case).order_by("-seq").values_list("seq", flat=True).first()
+        seq = (last or 0) + 1
     return CaseEvent.objects.create(
         case=case,
-        seq=last + 1,
+        seq=seq,
         action=action,
         label=label,
         actor=user if getattr(user, "pk", None) else None,
@@ -312,8 +337,14 @@ class TransitionInput:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def transition(case_id: int, change: TransitionInput, user: Any, *, calendar: Any = None) -> Case:
-    """Take one workflow action on a case, or raise WorkflowError / CaseError / StaleCase."""
+def transition(
+    case_id: int, change: TransitionInput, user: Any, *, calendar: Any = None, routes: Any = None
+) -> Case:
+    """Take one workflow action on a case, or raise WorkflowError / CaseError / StaleCase.
+
+    A batch (bulk dispatch) may pass the working ``calendar`` and the routing index
+    (``routing.services.load_index()``, as ``routes``) it loaded once.
+    """
     who = Who.of(user)
     calendar = calendar or work_calendar()
     with transaction.atomic():
@@ -337,7 +368,7 @@ def transition(case_id: int, change: TransitionInput, user: Any, *, calendar: An
         at = change.at or timezone.now()
         before = case.deadline
         event_data = dict(change.data)
-        _apply_effects(case, step, change, at, event_data)
+        _apply_effects(case, step, change, at, event_data, routes)
         target = step.target or case.status_enum
         new_step = STEP_OF_STATUS[target]
         clock = deadlines.apply(
@@ -376,7 +407,7 @@ def transition(case_id: int, change: TransitionInput, user: Any, *, calendar: An
             case.overdue_flagged = False
         case.version += 1
         case.save()
-        _append(
+        event = _append(
             case,
             action=step.action,
             label=step.label,
@@ -393,6 +424,8 @@ def transition(case_id: int, change: TransitionInput, user: Any, *, calendar: An
             after=case.deadline,
             data=event_data,
         )
+        # Sent after the commit, through the queue: a failing notifier never undoes this step.
+        notify.after_transition(case, event)
     return case
 
 
@@ -402,7 +435,12 @@ def _token_matches(case: Case, token: str) -> bool:
 
 
 def _apply_effects(
-    case: Case, step: workflow.Transition, change: TransitionInput, at: dt.datetime, data: dict[str, Any]
+    case: Case,
+    step: workflow.Transition,
+    change: TransitionInput,
+    at: dt.datetime,
+    data: dict[str, Any],
+    routes: Any = None,
 ) -> None:
     """What an action changes on the case besides status and clock."""
     action = step.action
@@ -424,7 +462,9 @@ def _apply_effects(
         if lead is None:
             from chengguan.routing.services import route
 
-            answer = route(case.category, territory=case.territory, grid_codes=_grid_codes(case))
+            answer = route(
+                case.category, territory=case.territory, grid_codes=_grid_codes(case), index=routes
+            )
             if answer is None:
                 raise CaseError("责任矩阵中没有该类别在此位置的派遣规则，请手动选择主办单位。", "lead_unit")
             lead, co = answer.lead_unit, answer.co_handlers

@@ -1,0 +1,225 @@
+"""Who hears about what happens to a case, and what they are told.
+
+The service calls :func:`after_transition` inside its transaction; nothing is sent then. The
+message goes out after the commit (``transaction.on_commit``) through the background queue,
+so a slow or broken SMS gateway never delays, blocks or rolls back a workflow step, and a
+step that rolls back notifies nobody.
+
+Audiences (after the national standard's posts):
+
+* dispatch → the lead unit's handlers;
+* send_verify / send_check → the inspector sent to the site;
+* return / request_extension → the dispatchers;
+* automatic supervision of an overdue case → the shift leaders, and the people working on the
+  overdue step; supervision by a leader → the people working on the current step;
+* the 80 % warning (yellow light) → the people working on the current step.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from chengguan.cases.models import Case, CaseEvent
+from chengguan.cases.workflow import Role
+
+logger = logging.getLogger(__name__)
+
+
+class Audience(StrEnum):
+    LEAD_UNIT_HANDLERS = "lead_unit_handlers"
+    ASSIGNED_INSPECTOR = "assigned_inspector"
+    DISPATCHERS = "dispatchers"
+    SHIFT_LEADERS = "shift_leaders"
+    STEP_OWNERS = "step_owners"  # whoever must act in the case's current step
+
+
+# Kinds match chengguan.notify.models.Kind.
+ACTION_AUDIENCE: dict[str, tuple[str, tuple[Audience, ...]]] = {
+    "dispatch": ("dispatched", (Audience.LEAD_UNIT_HANDLERS,)),
+    "send_verify": ("verify_task", (Audience.ASSIGNED_INSPECTOR,)),
+    "send_check": ("check_task", (Audience.ASSIGNED_INSPECTOR,)),
+    "return": ("returned", (Audience.DISPATCHERS,)),
+    "request_extension": ("extension", (Audience.DISPATCHERS,)),
+}
+
+# Who must act while a case's clock runs in each step.
+STEP_AUDIENCE: dict[str, Audience] = {
+    "verify": Audience.ASSIGNED_INSPECTOR,
+    "register": Audience.SHIFT_LEADERS,
+    "dispatch": Audience.DISPATCHERS,
+    "handle": Audience.LEAD_UNIT_HANDLERS,
+    "check": Audience.ASSIGNED_INSPECTOR,
+}
+
+STEP_LABELS = {"verify": "核实", "register": "立案", "dispatch": "派遣", "handle": "处置", "check": "核查"}
+
+
+def plan(action: str, actor_role: str) -> tuple[str, tuple[Audience, ...]] | None:
+    """The kind of message and its audiences for an event, or None when nobody is told."""
+    if action == "supervise":
+        if actor_role == Role.SYSTEM:
+            return "overdue", (Audience.SHIFT_LEADERS, Audience.STEP_OWNERS)
+        return "supervised", (Audience.STEP_OWNERS,)
+    return ACTION_AUDIENCE.get(action)
+
+
+def recipients(case: Case, audiences: tuple[Audience, ...], step: str = "") -> list[Any]:
+    """Active users holding the posts of these audiences for this case, each once."""
+    from chengguan.org.models import Staff
+
+    staff = Staff.objects.filter(active=True, user__isnull=False, user__is_active=True)
+    users: dict[int, Any] = {}
+
+    def add(queryset: Any) -> None:
+        for user in get_user_model().objects.filter(staff__in=queryset).order_by("pk"):
+            users.setdefault(user.pk, user)
+
+    for audience in audiences:
+        if audience is Audience.STEP_OWNERS:
+            owner = STEP_AUDIENCE.get(step or case.step)
+            if owner is None:
+                continue
+            audience = owner
+        if audience is Audience.LEAD_UNIT_HANDLERS and case.lead_unit_id:
+            add(staff.filter(unit_id=case.lead_unit_id, role="handler"))
+        elif audience is Audience.ASSIGNED_INSPECTOR and case.assigned_inspector_id:
+            add(staff.filter(pk=case.assigned_inspector_id))
+        elif audience is Audience.DISPATCHERS:
+            add(staff.filter(role="dispatcher"))
+        elif audience is Audience.SHIFT_LEADERS:
+            add(staff.filter(role="shift_leader"))
+    return list(users.values())
+
+
+def _when(moment: Any) -> str:
+    return f"{timezone.localtime(moment):%m月%d日 %H:%M}" if moment else "—"
+
+
+def _summary(case: Case) -> str:
+    description = case.description if len(case.description) <= 60 else case.description[:59] + "…"
+    return f"{case.category.name}：{description}（{case.address or '地图定位'}）"
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str
+    subject: str
+    body: str
+
+
+def event_message(kind: str, case: Case, event: CaseEvent) -> Message:
+    note = f"说明：{event.note}" if event.note else ""
+    step = STEP_LABELS.get(str(event.data.get("step", "")) or case.step, "")
+    texts = {
+        "dispatched": (
+            f"新派遣案件 {case.code}",
+            f"{_summary(case)}。处置截止 {_when(case.deadline)}。",
+        ),
+        "verify_task": (
+            f"核实任务 {case.code}",
+            f"请到现场核实：{_summary(case)}。截止 {_when(case.deadline)}。",
+        ),
+        "check_task": (
+            f"核查任务 {case.code}",
+            f"请到现场核查处置结果：{_summary(case)}。截止 {_when(case.deadline)}。",
+        ),
+        "returned": (
+            f"案件回退 {case.code}",
+            f"{event.actor_name}回退了案件，请重新派遣。{note}",
+        ),
+        "extension": (
+            f"延期申请 {case.code}",
+            f"{event.actor_name}申请延期 {event.data.get('hours', '')} 工作时，请审批。{note}",
+        ),
+        "overdue": (
+            f"案件超期 {case.code}",
+            f"{_summary(case)}。{step}环节已于 {_when(event.deadline_before)} 超期，"
+            f"系统已自动督办（第 {event.data.get('level', case.supervision_level)} 次督办）。",
+        ),
+        "supervised": (
+            f"督办 {case.code}",
+            f"{event.actor_name}督办：{_summary(case)}。{note}",
+        ),
+    }
+    subject, body = texts[kind]
+    return Message(kind, subject, body)
+
+
+def warning_message(case: Case) -> Message:
+    step = STEP_LABELS.get(case.step, "")
+    return Message(
+        "warning",
+        f"即将超期 {case.code}",
+        f"{_summary(case)}。{step}环节已用去时限的 80% 以上，截止 {_when(case.deadline)}。",
+    )
+
+
+# -- hooks ------------------------------------------------------------------------------------
+
+
+def after_transition(case: Case, event: CaseEvent) -> None:
+    """Called by the service inside its transaction: queue the message for after the commit."""
+    if plan(event.action, event.actor_role) is None:
+        return
+    event_id = event.pk
+    transaction.on_commit(lambda: _enqueue("deliver_event", event_id), robust=True)
+
+
+def after_warning(case_id: int) -> None:
+    transaction.on_commit(lambda: _enqueue("deliver_warning", case_id), robust=True)
+
+
+def _enqueue(task_name: str, object_id: int) -> None:
+    # Never raises: the workflow step is committed already, and a queue that is down (Redis
+    # unreachable, a full disk) must not turn a successful step into an error page.
+    try:
+        from chengguan.cases import tasks
+
+        getattr(tasks, task_name)(object_id)
+    except Exception:
+        logger.exception("通知任务 %s(%s) 未能放入队列", task_name, object_id)
+
+
+# -- delivery (runs in the worker) ----------------------------------------------------------------
+
+
+def deliver_event(event_id: int) -> int:
+    """Sends the message for one case event; returns how many sends succeeded."""
+    from chengguan.notify.services import deliver
+
+    event = (
+        CaseEvent.objects.select_related("case__category").filter(pk=event_id).first() if event_id else None
+    )
+    if event is None:
+        return 0
+    planned = plan(event.action, event.actor_role)
+    if planned is None:
+        return 0
+    kind, audiences = planned
+    case = event.case
+    people = recipients(case, audiences, step=str(event.data.get("step", "")))
+    if not people:
+        logger.info("案件 %s 的 %s 消息没有接收人", case.code, kind)
+        return 0
+    message = event_message(kind, case, event)
+    return deliver(people, message.subject, message.body, case, message.kind).sent
+
+
+def deliver_warning(case_id: int) -> int:
+    from chengguan.notify.services import deliver
+
+    case = Case.objects.select_related("category").filter(pk=case_id).first()
+    if case is None or not case.step:
+        return 0
+    people = recipients(case, (Audience.STEP_OWNERS,))
+    if not people:
+        return 0
+    message = warning_message(case)
+    return deliver(people, message.subject, message.body, case, message.kind).sent

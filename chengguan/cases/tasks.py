@@ -1,0 +1,182 @@
+"""Background jobs of the case workflow, run by the huey consumer (`chengguan run_huey`).
+
+* ``flag_overdue`` (every minute): open cases past their step deadline are marked overdue
+  and supervised (督办) through the workflow service, once per run of a step clock; cases
+  past 80 % of their limit (yellow light) are warned, once.
+* ``deliver_event`` / ``deliver_warning``: send the messages queued after a commit.
+
+The sweeps are plain functions (:func:`sweep_overdue`, :func:`sweep_warnings`) that the
+periodic task, the ``flag-overdue`` command and the tests all call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
+
+from chengguan.calendar.selectors import work_calendar
+from chengguan.cases import deadlines, notify, services
+from chengguan.cases.models import Case
+from chengguan.cases.workflow import STEP_OF_STATUS, WorkflowError
+
+logger = logging.getLogger(__name__)
+
+# Statuses whose step clock can run; a case in any other status has no deadline to miss.
+CLOCKED = sorted(status.value for status, step in STEP_OF_STATUS.items() if step is not None)
+OVERDUE_NOTE = "超期自动督办"
+# One sweep supervises at most this many cases; the rest wait a minute. It keeps a backlog
+# (a worker that was down for a holiday week) from holding the queue for a long time.
+SWEEP_BATCH = 2000
+# Above this many distinct limits the wall-clock prefilter of the warning sweep is skipped.
+MAX_PREFILTER_LIMITS = 64
+
+
+@dataclass
+class SweepReport:
+    overdue: list[str] = field(default_factory=list)  # codes supervised now
+    warned: list[str] = field(default_factory=list)  # codes warned now
+    refused: list[str] = field(default_factory=list)  # codes the workflow would not supervise
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"overdue": len(self.overdue), "warned": len(self.warned), "refused": len(self.refused)}
+
+
+def overdue_cases(now: dt.datetime) -> Any:
+    """Open cases whose running step is past its deadline and not flagged yet."""
+    return Case.objects.filter(
+        status__in=CLOCKED, deadline__lt=now, paused_at__isnull=True, overdue_flagged=False
+    )
+
+
+def sweep_overdue(now: dt.datetime | None = None, *, batch: int = SWEEP_BATCH) -> SweepReport:
+    """Flags and supervises every overdue case once per step (at most ``batch`` per call).
+
+    Each case is claimed with a conditional UPDATE (``overdue_flagged`` false → true) in the
+    same transaction as its supervision event: two workers sweeping at once never supervise a
+    case twice, and a supervision that fails leaves the case unflagged.
+    """
+    now = now or timezone.now()
+    report = SweepReport()
+    candidates = list(overdue_cases(now).order_by("deadline", "pk").values_list("pk", "code", "step")[:batch])
+    for pk, code, step in candidates:
+        try:
+            with transaction.atomic():
+                claimed = overdue_cases(now).filter(pk=pk).update(overdue_flagged=True)
+                if not claimed:
+                    continue  # another sweep, or a step change, got there first
+                services.transition(
+                    pk,
+                    services.TransitionInput(
+                        action="supervise", note=OVERDUE_NOTE, at=now, data={"auto": True, "step": step}
+                    ),
+                    None,
+                )
+        except (WorkflowError, services.CaseError) as exc:
+            # Not supervisable in its status: flag it anyway so it is not retried each minute.
+            logger.warning("案件 %s 超期但不能自动督办：%s", code, exc)
+            overdue_cases(now).filter(pk=pk).update(overdue_flagged=True)
+            report.refused.append(code)
+        else:
+            if claimed:
+                report.overdue.append(code)
+    return report
+
+
+def _warning_candidates(now: dt.datetime) -> Any:
+    from chengguan.notify.models import Kind, Reminder
+
+    warned = Reminder.objects.filter(
+        case=OuterRef("pk"),
+        kind=Kind.WARNING,
+        step=OuterRef("step"),
+        started_at=OuterRef("step_started_at"),
+        deadline=OuterRef("deadline"),
+    )
+    running = Case.objects.filter(
+        status__in=CLOCKED,
+        paused_at__isnull=True,
+        deadline__gt=now,
+        step_started_at__lte=now,
+        step_limit_hours__isnull=False,
+    ).filter(~Exists(warned))
+    # Working time never runs faster than the wall clock, so a case can only be at 80 % once
+    # 80 % of its limit has passed in wall-clock time: a cheap, index-friendly prefilter.
+    limits = list(running.values_list("step_limit_hours", flat=True).distinct()[: MAX_PREFILTER_LIMITS + 1])
+    if 0 < len(limits) <= MAX_PREFILTER_LIMITS:
+        ripe = Q()
+        for hours in limits:
+            if hours is None:
+                continue
+            wall = dt.timedelta(hours=float(hours * deadlines.GREEN_UNTIL))
+            ripe |= Q(step_limit_hours=hours, step_started_at__lte=now - wall)
+        running = running.filter(ripe)
+    return running
+
+
+def sweep_warnings(now: dt.datetime | None = None, *, calendar: Any = None) -> SweepReport:
+    """Warns once about each running step that has used 80 % of its limit (yellow light)."""
+    from chengguan.notify.models import Kind, Reminder
+
+    now = now or timezone.now()
+    calendar = calendar or work_calendar()
+    report = SweepReport()
+    rows = _warning_candidates(now).values_list(
+        "pk",
+        "code",
+        "step",
+        "step_started_at",
+        "step_limit_hours",
+        "step_extra_hours",
+        "deadline",
+        "round_the_clock",
+    )
+    for pk, code, step, started, limit, extra, deadline, round_the_clock in rows.iterator(chunk_size=2000):
+        clock = deadlines.StepClock(
+            step, started, Decimal(limit), Decimal(extra), None, deadline, round_the_clock
+        )
+        if deadlines.light(calendar, clock, now) != "yellow":
+            continue
+        with transaction.atomic():
+            _reminder, created = Reminder.objects.get_or_create(
+                case_id=pk, kind=Kind.WARNING, step=step, started_at=started, deadline=deadline
+            )
+            if created:
+                notify.after_warning(pk)
+                report.warned.append(code)
+    return report
+
+
+def sweep(now: dt.datetime | None = None) -> SweepReport:
+    now = now or timezone.now()
+    overdue = sweep_overdue(now)
+    warned = sweep_warnings(now)
+    return SweepReport(overdue.overdue, warned.warned, overdue.refused)
+
+
+@db_periodic_task(crontab(minute="*"), name="cases.flag_overdue")
+@HUEY.lock_task("cases.flag_overdue")
+def flag_overdue() -> dict[str, Any]:
+    """Every minute: supervise overdue cases, warn about yellow ones (one sweep at a time)."""
+    result = sweep().as_dict()
+    if result["overdue"] or result["warned"]:
+        logger.info("超期督办 %(overdue)s 件，预警 %(warned)s 件", result)
+    return result
+
+
+@db_task(name="cases.deliver_event")
+def deliver_event(event_id: int) -> int:
+    return notify.deliver_event(event_id)
+
+
+@db_task(name="cases.deliver_warning")
+def deliver_warning(case_id: int) -> int:
+    return notify.deliver_warning(case_id)
