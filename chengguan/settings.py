@@ -237,8 +237,15 @@ CHENGGUAN_DUPLICATE_WINDOW_HOURS = float(os.environ.get("CHENGGUAN_DUPLICATE_WIN
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"timed": {"format": "[{asctime}] {levelname} {name}: {message}", "style": "{"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "worker": {"class": "logging.StreamHandler", "formatter": "timed"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("CHENGGUAN_LOG_LEVEL", "WARNING")},
+    # The worker's own lines (task started/finished), once each: run_huey adds no handler of
+    # its own when this one exists.
+    "loggers": {"huey": {"handlers": ["worker"], "level": "INFO", "propagate": False}},
 }
 
 # --- Security (chengguan.security, docs/security.md) -------------------------------------------
