@@ -7,25 +7,23 @@ the export always says what the page said.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from chengguan.dashboard import figures, selectors
+from chengguan.dashboard import figures, labels, selectors
 from chengguan.dashboard.figures import Measures, Period
+from chengguan.dashboard.labels import GROUPS, KINDS, LIGHTS, MODES, channel
 from chengguan.dashboard.selectors import (
-    CHANNEL_LABELS,
-    GROUPS,
+    CHANNELS,
     CategoryRow,
     Comparison,
     Filters,
     MonthRow,
     UnitRow,
 )
-
-LIGHT_LABELS = {"green": "正常", "yellow": "有超期", "red": "超期较多"}
-KIND_LABELS = {"matter": "事项", "component": "部件"}
 
 
 @dataclass
@@ -112,6 +110,9 @@ class Table:
     title: str
     header: list[str]
     rows: list[list[Any]]
+    # The units table colours one column by each row's light (green / yellow / red).
+    light_column: int | None = None
+    lights: list[str] = field(default_factory=list)
 
 
 def pct(value: float | None) -> float | None:
@@ -120,11 +121,11 @@ def pct(value: float | None) -> float | None:
 
 def table_groups(board: Board) -> Table:
     rows = []
-    for key, label in (*GROUPS.items(), ("all", "合计")):
+    for key, label in (*GROUPS.items(), ("all", _("合计"))):
         c = board.comparison[key]
         rows.append(
             [
-                label,
+                str(label),
                 c.current.reported,
                 pct(c.intake_mom),
                 pct(c.intake_yoy),
@@ -139,9 +140,9 @@ def table_groups(board: Board) -> Table:
         )
     return Table(
         "groups",
-        "投诉与巡查对比",
-        ["来源", "上报数", "环比%", "同比%", "应结案数", "结案数", "结案率%", "结案率环比(百分点)",
-         "结案率同比(百分点)", "按期处置率%", "满意率%"],
+        _("投诉与巡查对比"),
+        [_("来源"), _("上报数"), _("环比%"), _("同比%"), _("应结案数"), _("结案数"), _("结案率%"),
+         _("结案率环比(百分点)"), _("结案率同比(百分点)"), _("按期处置率%"), _("满意率%")],
         rows,
     )  # fmt: skip
 
@@ -149,12 +150,12 @@ def table_groups(board: Board) -> Table:
 def table_channels(board: Board) -> Table:
     whole = sum(m.reported for m in board.channels.values())
     rows = []
-    for channel, label in CHANNEL_LABELS.items():
-        m = board.channels[channel]
+    for key in CHANNELS:
+        m = board.channels[key]
         rows.append(
             [
-                label,
-                board.today_channels[channel].reported,
+                channel(key),
+                board.today_channels[key].reported,
                 m.reported,
                 pct(figures.rate(m.reported, whole)),
                 m.valid,
@@ -165,18 +166,29 @@ def table_channels(board: Board) -> Table:
         )
     return Table(
         "channels",
-        "受理来源",
-        ["来源", "今日上报", "本期上报", "占比%", "应结案数", "结案数", "结案率%", "按期处置率%"],
+        _("受理来源"),
+        [
+            _("来源"),
+            _("今日上报"),
+            _("本期上报"),
+            _("占比%"),
+            _("应结案数"),
+            _("结案数"),
+            _("结案率%"),
+            _("按期处置率%"),
+        ],
         rows,
     )
 
 
 def table_categories(board: Board) -> Table:
     rows = [
-        [KIND_LABELS.get(c.kind, c.kind), c.major, c.name, c.reported, pct(c.closure_rate)]
+        [str(KINDS.get(c.kind, c.kind)), c.major, c.name, c.reported, pct(c.closure_rate)]
         for c in board.categories
     ]
-    return Table("categories", "高发问题类别", ["类型", "大类", "小类", "上报数", "结案率%"], rows)
+    return Table(
+        "categories", _("高发问题类别"), [_("类型"), _("大类"), _("小类"), _("上报数"), _("结案率%")], rows
+    )
 
 
 def table_units(board: Board) -> Table:
@@ -186,7 +198,7 @@ def table_units(board: Board) -> Table:
         rows.append(
             [
                 u.name,
-                LIGHT_LABELS[u.light],
+                str(LIGHTS[u.light]),
                 u.open,
                 u.overdue,
                 u.warning,
@@ -202,10 +214,12 @@ def table_units(board: Board) -> Table:
         )
     return Table(
         "units",
-        "单位在办、超期与处置质量",
-        ["单位", "亮灯", "在办", "超期", "24小时内到期", "挂账", "本期派遣", "应结案数", "结案率%",
-         "按期处置率%", "返工率%", "延期率%", "满意率%"],
+        _("单位在办、超期与处置质量"),
+        [_("单位"), _("亮灯"), _("在办"), _("超期"), _("24小时内到期"), _("挂账"), _("本期派遣"),
+         _("应结案数"), _("结案率%"), _("按期处置率%"), _("返工率%"), _("延期率%"), _("满意率%")],
         rows,
+        light_column=1,
+        lights=[u.light for u in board.units],
     )  # fmt: skip
 
 
@@ -223,8 +237,17 @@ def table_mix(board: Board) -> Table:
     rows += [row(u.name, u.modes) for u in board.units if u.modes]
     return Table(
         "mix",
-        "721 工作法：服务、管理、执法（目标 70/20/10）",
-        ["单位", "服务(件)", "管理(件)", "执法(件)", "服务%", "管理%", "执法%", "偏离目标(百分点)"],
+        _("721 工作法：服务、管理、执法（目标 70/20/10）"),
+        [
+            _("单位"),
+            _("服务(件)"),
+            _("管理(件)"),
+            _("执法(件)"),
+            _("服务%"),
+            _("管理%"),
+            _("执法%"),
+            _("偏离目标(百分点)"),
+        ],
         rows,
     )
 
@@ -245,8 +268,16 @@ def table_trend(board: Board) -> Table:
         )
     return Table(
         "trend",
-        "近 13 个月走势（同比）",
-        ["月份", "上报数", "上年同月", "同比%", "结案率%", "上年同月结案率%", "按期处置率%"],
+        _("近 13 个月走势（同比）"),
+        [
+            _("月份"),
+            _("上报数"),
+            _("上年同月"),
+            _("同比%"),
+            _("结案率%"),
+            _("上年同月结案率%"),
+            _("按期处置率%"),
+        ],
         rows,
     )
 
@@ -268,22 +299,27 @@ def hotspot_table(
     _level, spots = selectors.hotspots(filters, period, bbox, 15, limit=limit)
     return Table(
         "hotspots",
-        "案件高发单元网格",
-        ["网格编码", "名称", "案件数", "中心经度", "中心纬度"],
+        _("案件高发单元网格"),
+        [_("网格编码"), _("名称"), _("案件数"), _("中心经度"), _("中心纬度")],
         [[s.code, s.name, s.count, round(s.label[0], 6), round(s.label[1], 6)] for s in spots],
     )
 
 
 def chart_data(board: Board) -> dict[str, Any]:
-    """Plain numbers for the page's ECharts (drawn by dashboard.js)."""
+    """Plain numbers and words for the page's ECharts (drawn by dashboard.js)."""
     return {
+        "labels": labels.charts(),
         "channels": [
-            {"name": label, "today": board.today_channels[c].reported, "period": board.channels[c].reported}
-            for c, label in CHANNEL_LABELS.items()
+            {
+                "name": channel(c),
+                "today": board.today_channels[c].reported,
+                "period": board.channels[c].reported,
+            }
+            for c in CHANNELS
         ],
         "groups": [
             {
-                "name": label,
+                "name": str(label),
                 "reported": board.comparison[key].current.reported,
                 "reported_last_year": board.comparison[key].last_year.reported,
                 "closure": pct(board.comparison[key].current.closure_rate),
@@ -303,9 +339,10 @@ def chart_data(board: Board) -> dict[str, Any]:
             for r in board.trend
         ],
         "categories": [{"name": c.name, "reported": c.reported} for c in board.categories[:12]],
-        "kinds": [{"name": KIND_LABELS[k], "value": v} for k, v in board.kinds.items()],
+        "kinds": [{"name": str(KINDS[k]), "value": v} for k, v in board.kinds.items()],
         "mix": [
-            {"name": m.label, "share": pct(m.share), "target": m.target, "count": m.count} for m in board.mix
+            {"name": str(MODES[m.mode]), "share": pct(m.share), "target": m.target, "count": m.count}
+            for m in board.mix
         ],
         "units": [
             {
@@ -382,7 +419,7 @@ def bigscreen_data(*, now: dt.datetime | None = None, use_summary: bool = True) 
                 {
                     "code": row["code"],
                     "time": timezone.localtime(row["reported_at"]).strftime("%m-%d %H:%M"),
-                    "channel": CHANNEL_LABELS.get(row["channel"], row["channel"]),
+                    "channel": channel(row["channel"]),
                     "category": row["category_name"],
                     "territory": row["territory_name"] or "",
                 }

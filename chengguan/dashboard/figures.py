@@ -171,24 +171,6 @@ class PeriodKind(StrEnum):
     CUSTOM = "custom"
 
 
-PERIOD_LABELS: dict[PeriodKind, str] = {
-    PeriodKind.TODAY: "今日",
-    PeriodKind.WEEK: "本周",
-    PeriodKind.MONTH: "本月",
-    PeriodKind.QUARTER: "本季度",
-    PeriodKind.YEAR: "本年",
-    PeriodKind.CUSTOM: "自定义",
-}
-PREVIOUS_LABELS: dict[PeriodKind, str] = {
-    PeriodKind.TODAY: "昨日",
-    PeriodKind.WEEK: "上周",
-    PeriodKind.MONTH: "上月",
-    PeriodKind.QUARTER: "上季度",
-    PeriodKind.YEAR: "上年",
-    PeriodKind.CUSTOM: "上一期",
-}
-
-
 @dataclass(frozen=True)
 class Period:
     """Local dates ``[start, end)``; ``end`` never lies after tomorrow (periods run to date)."""

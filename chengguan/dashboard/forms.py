@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from chengguan.catalog.models import Category
 from chengguan.dashboard import selectors
-from chengguan.dashboard.figures import PERIOD_LABELS, Period, PeriodKind, period_for
+from chengguan.dashboard.figures import Period, PeriodKind, period_for
+from chengguan.dashboard.labels import KINDS, PERIODS
 from chengguan.dashboard.selectors import Filters
 
 MAX_CUSTOM_DAYS = 3 * 366
@@ -19,7 +20,7 @@ MAX_CUSTOM_DAYS = 3 * 366
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(
         label=_("统计期"),
-        choices=[(k.value, label) for k, label in PERIOD_LABELS.items()],
+        choices=list(PERIODS.items()),
         initial=PeriodKind.MONTH.value,
         required=False,
     )
@@ -40,7 +41,7 @@ class DashboardFilterForm(forms.Form):
         for pk, kind, major, name in Category.objects.order_by("kind", "code").values_list(
             "pk", "kind", "major_name", "name"
         ):
-            groups.setdefault(f"{'部件' if kind == 'component' else '事项'} · {major}", []).append((pk, name))
+            groups.setdefault(f"{KINDS.get(kind, kind)} · {major}", []).append((pk, name))
         self.fields["category"].choices = everything + list(groups.items())  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:

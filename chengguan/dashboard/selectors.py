@@ -22,11 +22,12 @@ from django.conf import settings
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chengguan.cases.models import PUBLIC_CHANNELS, Case, Channel
 from chengguan.cases.workflow import OPEN
 from chengguan.catalog.models import Category
-from chengguan.dashboard import figures, grains
+from chengguan.dashboard import figures, grains, labels
 from chengguan.dashboard.figures import Measures, Period
 from chengguan.dashboard.models import DailyCaseStat, SummaryDay
 from chengguan.org.models import TERRITORIAL_KINDS, OrgUnit
@@ -34,9 +35,9 @@ from chengguan.org.models import TERRITORIAL_KINDS, OrgUnit
 INVALID = ("rejected", "voided", "duplicate")
 OPEN_STATUSES = tuple(sorted(s.value for s in OPEN))
 PUBLIC = tuple(c.value for c in PUBLIC_CHANNELS)
-CHANNEL_LABELS: dict[str, str] = {c.value: str(c.label) for c in Channel}
+CHANNELS: tuple[str, ...] = tuple(c.value for c in Channel)
 # Channel groups the dashboard compares: complaints (投诉) are the public channels.
-GROUPS: dict[str, str] = {"complaint": "投诉", "patrol": "巡查", "other": "其他来源"}
+GROUPS: tuple[str, ...] = ("complaint", "patrol", "other")
 
 
 def group_of(channel: str) -> str:
@@ -275,7 +276,7 @@ class Comparison:
 def channel_measures(filters: Filters, period: Period, **kw: Any) -> dict[str, Measures]:
     """Per channel, every channel present (zeros included)."""
     rows = measures_by(filters, period.start, period.end, ("channel",), **kw)
-    return {c: rows.get((c,), Measures()) for c in CHANNEL_LABELS}
+    return {c: rows.get((c,), Measures()) for c in CHANNELS}
 
 
 def group_measures(by_channel: dict[str, Measures]) -> dict[str, Measures]:
@@ -413,7 +414,7 @@ def unit_rows(
             row.modes[mode] = row.modes.get(mode, 0) + m.valid
     for uid, counts in open_now.items():
         if uid is None:
-            name, kind = "未派遣", ""
+            name, kind = str(_("未派遣")), ""
         else:
             name, kind = names.get(uid, ("?", ""))
         row = rows.setdefault(uid, UnitRow(uid, name, kind))
@@ -609,8 +610,7 @@ def major_choices() -> list[tuple[str, str]]:
         .distinct()
         .order_by("kind", "major_code")
     )
-    kind_label = {"component": "部件", "matter": "事项"}
-    return [(f"{k}:{m}", f"{kind_label.get(k, k)} {m} {n}") for k, m, n in rows]
+    return [(f"{k}:{m}", f"{labels.KINDS.get(k, k)} {m} {n}") for k, m, n in rows]
 
 
 def latest_cases(filters: Filters, limit: int = 12) -> list[dict[str, Any]]:

@@ -8,21 +8,25 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from chengguan.cases.selectors import ScopeKind, viewer_of
 from chengguan.core.tabular import write_table
 from chengguan.dashboard import board as boards
-from chengguan.dashboard import selectors
+from chengguan.dashboard import labels, selectors
 from chengguan.dashboard.forms import DashboardFilterForm
 
 View = Callable[..., HttpResponse]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BIGSCREEN_REFRESH_SECONDS = 30
+BIGSCREEN_CACHE_SECONDS = 10
+BIGSCREEN_CACHE_KEY = "dashboard:bigscreen"
 
 
 def district_only(view: View) -> View:
@@ -48,6 +52,7 @@ def _map_settings() -> dict[str, Any]:
     return {
         "tiles": getattr(settings, "CHENGGUAN_MAP_TILES", ""),
         "attribution": getattr(settings, "CHENGGUAN_MAP_ATTRIBUTION", ""),
+        "labels": labels.charts(),
     }
 
 
@@ -141,11 +146,19 @@ def bigscreen(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboard/bigscreen.html",
-        {"refresh_seconds": seconds, "map": _map_settings(), "initial": boards.bigscreen_data()},
+        {"refresh_seconds": seconds, "map": _map_settings(), "initial": _bigscreen_figures()},
     )
 
 
 @require_GET
 @district_only
 def bigscreen_data(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(boards.bigscreen_data())
+    return JsonResponse(_bigscreen_figures())
+
+
+def _bigscreen_figures() -> dict[str, Any]:
+    """Every wall shows the same district-wide figures: one computation serves all screens
+    polling within the same few seconds (per app server process)."""
+    key = f"{BIGSCREEN_CACHE_KEY}:{get_language()}"
+    data = cache.get_or_set(key, boards.bigscreen_data, BIGSCREEN_CACHE_SECONDS)
+    return data if isinstance(data, dict) else boards.bigscreen_data()

@@ -6,10 +6,9 @@ from typing import Any
 
 from django import template
 
-from chengguan.dashboard.board import LIGHT_LABELS, Table
+from chengguan.dashboard.board import Table
 
 register = template.Library()
-LIGHT_CLASS = {label: key for key, label in LIGHT_LABELS.items()}
 
 
 @register.filter
@@ -40,10 +39,10 @@ def cell(value: Any) -> str:
 @register.inclusion_tag("dashboard/_table.html")
 def table_block(table: Table, query: str) -> dict[str, Any]:
     rows = []
-    for row in table.rows:
+    for r, row in enumerate(table.rows):
         cells = []
-        for value in row:
-            light = LIGHT_CLASS.get(value) if isinstance(value, str) else None
+        for c, value in enumerate(row):
+            light = table.lights[r] if c == table.light_column and r < len(table.lights) else None
             cells.append({"text": cell(value), "light": light, "number": isinstance(value, int | float)})
         rows.append(cells)
     return {"table": table, "rows": rows, "query": query, "open": table.key == "units"}

@@ -21,7 +21,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def signed_in(page, live_server, settings):  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    from chengguan.dashboard.views import BIGSCREEN_CACHE_KEY
+
     settings.CHENGGUAN_MAP_TILES = ""  # offline: no base map tiles
+    cache.delete_many([f"{BIGSCREEN_CACHE_KEY}:{lang}" for lang in ("zh-hans", "en")])
     # A year of cases up to a minute ago, so today's figures and the big screen have data.
     build_district(cases=1500, years=1.0, end=timezone.now() - dt.timedelta(minutes=1))
     client = Client()

@@ -370,6 +370,13 @@ def test_summary_follows_changed_cases(sim_district: District) -> None:
 
 @pytest.fixture
 def leader(sim_district: District) -> Client:
+    from django.core.cache import cache
+
+    from chengguan.dashboard.views import BIGSCREEN_CACHE_KEY
+
+    cache.delete_many(
+        [f"{BIGSCREEN_CACHE_KEY}:{lang}" for lang in ("zh-hans", "en")]
+    )  # figures of another test's district may still be cached
     user = User.objects.get(staff__role="leader")
     client = Client()
     client.force_login(user)

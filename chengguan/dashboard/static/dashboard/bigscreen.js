@@ -8,6 +8,7 @@
   var screen = document.getElementById("screen");
   var charts = {};
   var map = null, mapLayer = null, mapFitted = false;
+  var labels = {};
 
   function fit() {
     var scale = Math.min(window.innerWidth / 1920, window.innerHeight / 1080);
@@ -40,17 +41,18 @@
   var legend = { textStyle: { color: INK, fontSize: 14 }, top: 0 };
 
   function render(d) {
-    var k = d.kpi;
+    var k = d.kpi, t = d.labels;
+    labels = t;
     text("clock", d.now);
-    text("updated", "数据更新于 " + d.now);
+    text("updated", t.updated + " " + d.now);
     text("k-today", k.today);
     text("k-month", k.month);
-    text("k-month-yoy", "同比 " + signed(k.month_yoy, "%"));
+    text("k-month-yoy", t.yoy + " " + signed(k.month_yoy, "%"));
     text("k-closure", pct(k.closure));
-    text("k-closure-yoy", "同比 " + signed(k.closure_yoy, " 个百分点"));
+    text("k-closure-yoy", t.yoy + " " + signed(k.closure_yoy, " " + t.points));
     text("k-on-time", pct(k.on_time));
     text("k-complaint", pct(k.complaint_closure));
-    text("k-patrol", "巡查 " + pct(k.patrol_closure) + " · 投诉 " + k.complaints + " 件");
+    text("k-patrol", t.patrol + " " + pct(k.patrol_closure) + " · " + t.complaints + " " + k.complaints + " " + t.cases);
     text("k-open", k.open);
     text("k-overdue", k.overdue);
     text("k-satisfaction", pct(k.satisfaction));
@@ -67,9 +69,9 @@
       xAxis: xcat(pick(d.groups, "name")),
       yAxis: [yval(), yval({ max: 100, min: 50 })],
       series: [
-        { name: "本月", type: "bar", data: pick(d.groups, "reported"), itemStyle: { color: CYAN } },
-        { name: "上年同月", type: "bar", data: pick(d.groups, "reported_last_year"), itemStyle: { color: GREY } },
-        { name: "结案率%", type: "line", yAxisIndex: 1, data: pick(d.groups, "closure"), itemStyle: { color: GREEN } }
+        { name: t.this_month, type: "bar", data: pick(d.groups, "reported"), itemStyle: { color: CYAN } },
+        { name: t.last_year_month, type: "bar", data: pick(d.groups, "reported_last_year"), itemStyle: { color: GREY } },
+        { name: t.closure, type: "line", yAxisIndex: 1, data: pick(d.groups, "closure"), itemStyle: { color: GREEN } }
       ]
     });
     var colour = { green: GREEN, yellow: AMBER, red: RED };
@@ -86,8 +88,8 @@
       grid: { left: 48, right: 16, top: 40, bottom: 28 },
       xAxis: xcat(pick(d.mix, "name")), yAxis: yval({ max: 100 }),
       series: [
-        { name: "实际%", type: "bar", data: pick(d.mix, "share"), itemStyle: { color: CYAN }, label: { show: true, position: "top", color: INK } },
-        { name: "目标%", type: "bar", data: pick(d.mix, "target"), itemStyle: { color: GREY }, label: { show: true, position: "top", color: INK } }
+        { name: t.actual, type: "bar", data: pick(d.mix, "share"), itemStyle: { color: CYAN }, label: { show: true, position: "top", color: INK } },
+        { name: t.target, type: "bar", data: pick(d.mix, "target"), itemStyle: { color: GREY }, label: { show: true, position: "top", color: INK } }
       ]
     });
     set("bs-trend", {
@@ -96,10 +98,10 @@
       xAxis: xcat(pick(d.trend, "month")),
       yAxis: [yval(), yval({ max: 100, min: 50 })],
       series: [
-        { name: "上报数", type: "bar", data: pick(d.trend, "reported"), itemStyle: { color: BLUE } },
-        { name: "上年同月", type: "bar", data: pick(d.trend, "last_year"), itemStyle: { color: GREY } },
-        { name: "结案率%", type: "line", yAxisIndex: 1, data: pick(d.trend, "closure"), itemStyle: { color: GREEN } },
-        { name: "按期处置率%", type: "line", yAxisIndex: 1, data: pick(d.trend, "on_time"), itemStyle: { color: AMBER } }
+        { name: t.reported, type: "bar", data: pick(d.trend, "reported"), itemStyle: { color: BLUE } },
+        { name: t.last_year_month, type: "bar", data: pick(d.trend, "last_year"), itemStyle: { color: GREY } },
+        { name: t.closure, type: "line", yAxisIndex: 1, data: pick(d.trend, "closure"), itemStyle: { color: GREEN } },
+        { name: t.on_time, type: "line", yAxisIndex: 1, data: pick(d.trend, "on_time"), itemStyle: { color: AMBER } }
       ]
     });
 
@@ -138,7 +140,7 @@
       var t = max ? Math.sqrt(c.count / max) : 0;
       mapLayer.addLayer(window.L.rectangle([[c.bounds[1], c.bounds[0]], [c.bounds[3], c.bounds[2]]], {
         weight: 0, fillOpacity: 0.25 + 0.6 * t, fillColor: "rgb(255," + Math.round(200 - 170 * t) + "," + Math.round(60 - 50 * t) + ")"
-      }).bindTooltip(c.name + "：" + c.count + " 件"));
+      }).bindTooltip(c.name + "：" + c.count + " " + labels.cases));
     });
   }
 
@@ -146,7 +148,7 @@
     fetch(screen.dataset.url, { credentials: "same-origin", cache: "no-store" })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(render)
-      .catch(function () { text("updated", "数据刷新失败，稍后重试"); });
+      .catch(function () { text("updated", labels.refresh_failed || ""); });
   }
 
   function tick() {

@@ -23,42 +23,43 @@
   function pick(rows, key) { return rows.map(function (r) { return r[key]; }); }
 
   function draw(d) {
+    var t = d.labels;
     var base = { textStyle: { fontFamily: "system-ui, 'PingFang SC', 'Microsoft YaHei', sans-serif" } };
     chart("chart-channels", Object.assign({}, base, {
       tooltip: { trigger: "axis" },
-      legend: { top: 0, data: ["今日", "本期"] },
+      legend: { top: 0, data: [t.today, t.period] },
       grid: { left: 48, right: 48, top: 36, bottom: 40 },
       xAxis: { type: "category", data: pick(d.channels, "name"), axisLabel: { interval: 0, rotate: 30 } },
-      yAxis: [{ type: "value", name: "本期" }, { type: "value", name: "今日" }],
+      yAxis: [{ type: "value", name: t.period }, { type: "value", name: t.today }],
       series: [
-        { name: "本期", type: "bar", data: pick(d.channels, "period"), itemStyle: { color: BLUE } },
-        { name: "今日", type: "bar", yAxisIndex: 1, data: pick(d.channels, "today"), itemStyle: { color: AMBER } }
+        { name: t.period, type: "bar", data: pick(d.channels, "period"), itemStyle: { color: BLUE } },
+        { name: t.today, type: "bar", yAxisIndex: 1, data: pick(d.channels, "today"), itemStyle: { color: AMBER } }
       ]
     }));
     chart("chart-groups", Object.assign({}, base, {
       tooltip: { trigger: "axis" },
-      legend: { top: 0, data: ["本期上报", "上年同期上报", "结案率%", "上年同期结案率%"] },
+      legend: { top: 0, data: [t.reported_period, t.reported_last_year, t.closure, t.closure_last_year] },
       grid: { left: 56, right: 56, top: 48, bottom: 28 },
       xAxis: { type: "category", data: pick(d.groups, "name") },
-      yAxis: [{ type: "value", name: "件" }, { type: "value", name: "%", min: function (v) { return Math.max(0, Math.floor(v.min - 5)); }, max: 100 }],
+      yAxis: [{ type: "value", name: t.cases }, { type: "value", name: "%", min: function (v) { return Math.max(0, Math.floor(v.min - 5)); }, max: 100 }],
       series: [
-        { name: "本期上报", type: "bar", data: pick(d.groups, "reported"), itemStyle: { color: BLUE } },
-        { name: "上年同期上报", type: "bar", data: pick(d.groups, "reported_last_year"), itemStyle: { color: GREY } },
-        { name: "结案率%", type: "line", yAxisIndex: 1, data: pick(d.groups, "closure"), itemStyle: { color: GREEN } },
-        { name: "上年同期结案率%", type: "line", yAxisIndex: 1, data: pick(d.groups, "closure_last_year"), lineStyle: { type: "dashed" }, itemStyle: { color: GREY } }
+        { name: t.reported_period, type: "bar", data: pick(d.groups, "reported"), itemStyle: { color: BLUE } },
+        { name: t.reported_last_year, type: "bar", data: pick(d.groups, "reported_last_year"), itemStyle: { color: GREY } },
+        { name: t.closure, type: "line", yAxisIndex: 1, data: pick(d.groups, "closure"), itemStyle: { color: GREEN } },
+        { name: t.closure_last_year, type: "line", yAxisIndex: 1, data: pick(d.groups, "closure_last_year"), lineStyle: { type: "dashed" }, itemStyle: { color: GREY } }
       ]
     }));
     chart("chart-trend", Object.assign({}, base, {
       tooltip: { trigger: "axis" },
-      legend: { top: 0, data: ["上报数", "上年同月", "结案率%", "按期处置率%"] },
+      legend: { top: 0, data: [t.reported, t.last_year_month, t.closure, t.on_time] },
       grid: { left: 56, right: 56, top: 48, bottom: 28 },
       xAxis: { type: "category", data: pick(d.trend, "month") },
-      yAxis: [{ type: "value", name: "件" }, { type: "value", name: "%", min: function (v) { return Math.max(0, Math.floor(v.min - 5)); }, max: 100 }],
+      yAxis: [{ type: "value", name: t.cases }, { type: "value", name: "%", min: function (v) { return Math.max(0, Math.floor(v.min - 5)); }, max: 100 }],
       series: [
-        { name: "上报数", type: "bar", data: pick(d.trend, "reported"), itemStyle: { color: BLUE } },
-        { name: "上年同月", type: "bar", data: pick(d.trend, "last_year"), itemStyle: { color: GREY } },
-        { name: "结案率%", type: "line", yAxisIndex: 1, data: pick(d.trend, "closure"), itemStyle: { color: GREEN } },
-        { name: "按期处置率%", type: "line", yAxisIndex: 1, data: pick(d.trend, "on_time"), itemStyle: { color: AMBER } }
+        { name: t.reported, type: "bar", data: pick(d.trend, "reported"), itemStyle: { color: BLUE } },
+        { name: t.last_year_month, type: "bar", data: pick(d.trend, "last_year"), itemStyle: { color: GREY } },
+        { name: t.closure, type: "line", yAxisIndex: 1, data: pick(d.trend, "closure"), itemStyle: { color: GREEN } },
+        { name: t.on_time, type: "line", yAxisIndex: 1, data: pick(d.trend, "on_time"), itemStyle: { color: AMBER } }
       ]
     }));
     var cats = d.categories.slice().reverse();
@@ -71,26 +72,26 @@
     }));
     chart("chart-mix", Object.assign({}, base, {
       tooltip: { trigger: "axis" },
-      legend: { top: 0, data: ["实际%", "目标%"] },
+      legend: { top: 0, data: [t.actual, t.target] },
       grid: { left: 48, right: 24, top: 40, bottom: 28 },
       xAxis: { type: "category", data: pick(d.mix, "name") },
       yAxis: { type: "value", max: 100, name: "%" },
       series: [
-        { name: "实际%", type: "bar", data: pick(d.mix, "share"), itemStyle: { color: BLUE }, label: { show: true, position: "top" } },
-        { name: "目标%", type: "bar", data: pick(d.mix, "target"), itemStyle: { color: GREY }, label: { show: true, position: "top" } }
+        { name: t.actual, type: "bar", data: pick(d.mix, "share"), itemStyle: { color: BLUE }, label: { show: true, position: "top" } },
+        { name: t.target, type: "bar", data: pick(d.mix, "target"), itemStyle: { color: GREY }, label: { show: true, position: "top" } }
       ]
     }));
     var lightColour = { green: GREEN, yellow: AMBER, red: RED };
     chart("chart-units", Object.assign({}, base, {
       tooltip: { trigger: "axis" },
-      legend: { top: 0, data: ["在办", "超期", "按期处置率%"] },
+      legend: { top: 0, data: [t.open, t.overdue, t.on_time] },
       grid: { left: 48, right: 56, top: 40, bottom: 90 },
       xAxis: { type: "category", data: pick(d.units, "name"), axisLabel: { interval: 0, rotate: 45 } },
-      yAxis: [{ type: "value", name: "件" }, { type: "value", name: "%", max: 100 }],
+      yAxis: [{ type: "value", name: t.cases }, { type: "value", name: "%", max: 100 }],
       series: [
-        { name: "在办", type: "bar", data: pick(d.units, "open"), itemStyle: { color: GREY } },
-        { name: "超期", type: "bar", data: d.units.map(function (u) { return { value: u.overdue, itemStyle: { color: lightColour[u.light] || RED } }; }) },
-        { name: "按期处置率%", type: "line", yAxisIndex: 1, data: pick(d.units, "on_time"), itemStyle: { color: BLUE } }
+        { name: t.open, type: "bar", data: pick(d.units, "open"), itemStyle: { color: GREY } },
+        { name: t.overdue, type: "bar", data: d.units.map(function (u) { return { value: u.overdue, itemStyle: { color: lightColour[u.light] || RED } }; }) },
+        { name: t.on_time, type: "line", yAxisIndex: 1, data: pick(d.units, "on_time"), itemStyle: { color: BLUE } }
       ]
     }));
   }
@@ -112,7 +113,7 @@
     map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
     var layer = window.L.layerGroup().addTo(map);
     var legend = document.getElementById("hotmap-legend");
-    var levelNames = { 2: "责任网格", 3: "区域网格", 4: "单元网格" };
+    var t = settings.labels || {};
     var pending = null;
     function load() {
       var bounds = map.getBounds();
@@ -129,14 +130,15 @@
             var rect = window.L.rectangle([[c.bounds[1], c.bounds[0]], [c.bounds[3], c.bounds[2]]], {
               weight: 0.5, color: "#8a2b06", fillColor: heat(c.count, max), fillOpacity: 0.75
             });
-            rect.bindTooltip(c.name + "（" + c.code + "）：" + c.count + " 件");
+            rect.bindTooltip(c.name + "（" + c.code + "）：" + c.count + " " + (t.cases || ""));
             layer.addLayer(rect);
           });
           if (legend) {
-            legend.textContent = (levelNames[res.level] || "") + "：视野内 " + res.cells.length + " 个网格有案件，最多 " + max + " 件（" + res.period + "）";
+            legend.textContent = (t["level" + res.level] || "") + "：" +
+              (t.map_cells || "").replace("{n}", res.cells.length).replace("{max}", max) + "（" + res.period + "）";
           }
         })
-        .catch(function (err) { if (err.name !== "AbortError" && legend) { legend.textContent = "热点数据加载失败"; } });
+        .catch(function (err) { if (err.name !== "AbortError" && legend) { legend.textContent = t.map_failed || ""; } });
     }
     map.on("moveend", load);
     load();
