@@ -140,6 +140,7 @@ def _rows_by_code(codes: Sequence[str]) -> list[dict[str, Any]]:
     marks = ", ".join(["%s"] * len(codes))
     sql = _request_sql(f"c.code IN ({marks})")
     channels = [c.value for c in PUBLIC_CHANNELS]
+    rows: list[Any] = list(Case.objects.raw(sql, [*codes, *channels]))  # with the joined columns
     return [
         {
             "code": r.code,
@@ -159,7 +160,7 @@ def _rows_by_code(codes: Sequence[str]) -> list[dict[str, Any]]:
             "lead_unit__name": r.unit_name,
             "open311__media_url": r.media_url,
         }
-        for r in Case.objects.raw(sql, [*codes, *channels])
+        for r in rows
     ]
 
 

@@ -159,3 +159,16 @@ def check_schema(name: str, document: Any) -> None:
     )
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_caches() -> None:
+    """Keys and the Open311 catalogue are remembered per process for a few seconds; a rolled
+    back test must not leave its rows there for the next one."""
+    from chengguan.api.auth import forget_keys
+    from chengguan.api.queries import forget_catalogue
+    from chengguan.api.webhooks import forget_subscriptions
+
+    forget_keys()
+    forget_catalogue()
+    forget_subscriptions()

@@ -204,3 +204,20 @@ def test_subscriptions_api(client: Client, district: District) -> None:
     assert bad.status_code == 400 and set(bad.json()["error"]["fields"]) == {"url", "event_types.0"}
     deliveries = client.get(f"/api/v1/subscriptions/{sub['id']}/deliveries/", HTTP_X_API_KEY=key)
     assert deliveries.json()["count"] == 0
+
+
+def test_command_sends_what_is_due(district: District, receiver: Receiver) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    receiver.failures = 0
+    sub = Subscription.objects.create(name="x", url=receiver.url, secret=SECRET, event_types=["*"])
+    event = report(district).events.get()
+    Delivery.objects.create(
+        subscription=sub, event_id=event.pk, event_type="case.report", payload=webhooks.payload_of(event)
+    )
+    Delivery.objects.update(next_attempt_at=event.at)
+    out = StringIO()
+    call_command("deliver_webhooks", stdout=out)
+    assert "送达 1" in out.getvalue() and receiver.received[0]["valid"]
