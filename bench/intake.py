@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    say(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+    say(f"database: {connection.vendor} {connection.settings_dict['NAME']}; {machine()}")
     took, _ = timed(lambda: call_command("migrate", verbosity=0, interactive=False))
     say(f"migrate: {took:.1f}s")
     prepare_district()
@@ -132,7 +132,14 @@ def run(args: argparse.Namespace) -> int:
     dispatch_share(int(args.cases * args.dispatch_share))
     fill(args.fill)
     queue_figures()
+    say(f"done; {machine()}")
     return 0
+
+
+def machine() -> str:
+    """The context a figure needs: CPUs and how busy they were (other work skews every figure)."""
+    one, five, _ = os.getloadavg()
+    return f"{os.cpu_count()} CPUs, load average {one:.1f} (1 min) / {five:.1f} (5 min)"
 
 
 def prepare_district() -> None:

@@ -163,3 +163,16 @@ def test_two_sweeps_at_once_supervise_a_case_once(world) -> None:
         thread.join(timeout=60)
     assert sorted(results[0] + results[1]) == sorted(c.code for c in cases)
     assert CaseEvent.objects.filter(action="supervise").count() == len(cases)
+
+
+def test_the_command_runs_one_sweep(world) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    case = world.report(at(MON, "09:00"))
+    out = StringIO()
+    call_command("flag_overdue", stdout=out)
+    assert "超期督办 1 件" in out.getvalue() and case.code in out.getvalue()
+    case.refresh_from_db()
+    assert case.supervision_level == 1
