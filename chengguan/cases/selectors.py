@@ -30,7 +30,7 @@ from django.utils.translation import gettext_noop as N_
 
 from chengguan.cases import deadlines
 from chengguan.cases.models import Attachment, Case, CaseEvent, CitizenContact, Light
-from chengguan.cases.services import Who
+from chengguan.cases.services import Who, actor_on
 from chengguan.cases.workflow import (
     FINAL,
     OPEN,
@@ -155,14 +155,7 @@ def case_for(viewer: Viewer, code: str) -> Case | None:
 
 def actor_for(viewer: Viewer, case: Case) -> Actor:
     """The workflow's view of the viewer on this case, as the transition service builds it."""
-    staff = viewer.staff
-    return Actor(
-        roles=viewer.roles,
-        unit_id=staff.unit_id if staff else None,
-        is_assigned_inspector=bool(staff and case.assigned_inspector_id == staff.pk)
-        or bool(staff and Role.INSPECTOR in viewer.roles and case.assigned_inspector_id is None),
-        is_reporter=False,
-    )
+    return actor_on(viewer.roles, viewer.staff, case)
 
 
 def actions_for(viewer: Viewer, case: Case) -> list[Transition]:

@@ -337,6 +337,21 @@ class TransitionInput:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+def actor_on(roles: frozenset[Role], staff: Staff | None, case: Case, *, is_reporter: bool = False) -> Actor:
+    """The workflow's view of a person on one case: the single place scope facts are derived.
+
+    An inspector may act on a verification or check task sent to them, or on one that was
+    sent to nobody in particular (any inspector on duty may then take it).
+    """
+    return Actor(
+        roles=roles,
+        unit_id=staff.unit_id if staff else None,
+        is_assigned_inspector=bool(staff and case.assigned_inspector_id == staff.pk)
+        or bool(staff and Role.INSPECTOR in roles and case.assigned_inspector_id is None),
+        is_reporter=is_reporter,
+    )
+
+
 def transition(
     case_id: int, change: TransitionInput, user: Any, *, calendar: Any = None, routes: Any = None
 ) -> Case:
@@ -355,11 +370,10 @@ def transition(
         from_status = case.status
         if change.expected_version is not None and change.expected_version != case.version:
             raise StaleCase("案件已被他人处理（状态已变化），请刷新后重试。")
-        actor = Actor(
-            roles=who.roles | (frozenset({Role.CITIZEN}) if change.citizen_token else frozenset()),
-            unit_id=who.staff.unit_id if who.staff else None,
-            is_assigned_inspector=bool(who.staff and case.assigned_inspector_id == who.staff.pk)
-            or bool(who.staff and Role.INSPECTOR in who.roles and case.assigned_inspector_id is None),
+        actor = actor_on(
+            who.roles | (frozenset({Role.CITIZEN}) if change.citizen_token else frozenset()),
+            who.staff,
+            case,
             is_reporter=bool(change.citizen_token) and _token_matches(case, change.citizen_token),
         )
         step = workflow.check(
@@ -517,6 +531,8 @@ def _apply_effects(
         case.supervision_level += 1
         data["level"] = case.supervision_level
     elif action == "rate":
+        if case.satisfaction is not None:
+            raise CaseError("该案件已评价，不能重复评价。", "satisfaction")
         if change.satisfaction not in {1, 2, 3, 4, 5}:
             raise CaseError("满意度请在 1 到 5 之间选择。", "satisfaction")
         case.satisfaction = change.satisfaction

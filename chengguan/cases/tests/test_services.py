@@ -93,6 +93,9 @@ def test_public_report_is_verified_then_rated_by_the_citizen(world) -> None:
         world.act(case, "rate", None, at(MON, "11:00"), satisfaction=9, citizen_token=token)
     case = world.act(case, "rate", None, at(MON, "11:00"), satisfaction=4, citizen_token=token)
     assert case.satisfaction == 4 and case.status == Status.CLOSED
+    with pytest.raises(services.CaseError, match="不能重复评价"):
+        world.act(case, "rate", None, at(MON, "11:05"), satisfaction=1, citizen_token=token)
+    assert Case.objects.get(pk=case.pk).satisfaction == 4
     assert case.events.last().actor_name == "举报人"
 
 
