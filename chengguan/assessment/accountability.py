@@ -3,13 +3,13 @@
 The rules themselves are rows (:class:`~chengguan.assessment.models.AccountabilityRule`); this
 module says what each kind of trigger means:
 
-* ``finding_tier`` — a finding of the given tier in the period → a measure on the unit charged
-  (e.g. any zero-tolerance finding → 通报批评);
+* ``finding_tier`` — findings of the given tier in the period → one measure on each unit
+  charged, listing them (e.g. zero-tolerance findings → 通报批评);
 * ``last_place`` — the unit is last in its ranking this period and the streak of consecutive
   last places (this period included) is within [streak_min, streak_max] (2 → 领导约谈,
   3 → 离岗培训, 4 and more → 组织调整);
-* ``double_check`` — 一票双查: a finding of the given tier → a measure on the direct party and
-  one on its supervising department;
+* ``double_check`` — 一票双查: findings of the given tier → one measure on each direct party and
+  one on each supervising department named, listing them;
 * ``score_below`` — the score is below the threshold.
 """
 
@@ -92,6 +92,18 @@ def streak(current_last: bool, history: Sequence[bool]) -> int:
     return count
 
 
+def _by_party(findings: Iterable[FindingFact]) -> list[list[FindingFact]]:
+    """Findings grouped by the unit charged, in order: one measure per unit and rule."""
+    groups: dict[str, list[FindingFact]] = {}
+    for f in findings:
+        groups.setdefault(f.key, []).append(f)
+    return list(groups.values())
+
+
+def _persons(group: Sequence[FindingFact]) -> str:
+    return "、".join(dict.fromkeys(f.person for f in group if f.person))
+
+
 def evaluate(
     rules: Iterable[RuleSpec],
     findings: Iterable[FindingFact],
@@ -109,56 +121,61 @@ def evaluate(
     out: list[Proposal] = []
     for rule in rules:
         if rule.trigger == "finding_tier":
-            for f in findings:
-                if f.tier == rule.tier and rule.applies_to(f.subject):
-                    out.append(
-                        Proposal(
-                            rule.code,
-                            rule.measure,
-                            rule.body,
-                            f.subject,
-                            f.key,
-                            f.name,
-                            f"{rule.name}：{f.item}",
-                            person=f.person,
-                            finding_id=f.finding_id,
-                            refs={"findings": [f.finding_id]},
-                        )
-                    )
-        elif rule.trigger == "double_check":
-            for f in findings:
-                if f.tier != rule.tier or not rule.applies_to(f.subject):
-                    continue
+            for group in _by_party(f for f in findings if f.tier == rule.tier and rule.applies_to(f.subject)):
+                first = group[0]
                 out.append(
                     Proposal(
                         rule.code,
                         rule.measure,
                         rule.body,
-                        f.subject,
-                        f.key,
-                        f.name,
-                        f"一票双查（直接责任）：{f.item}",
-                        party="direct",
-                        person=f.person,
-                        finding_id=f.finding_id,
-                        refs={"findings": [f.finding_id]},
+                        first.subject,
+                        first.key,
+                        first.name,
+                        f"{rule.name}：" + "；".join(f.item for f in group),
+                        person=_persons(group),
+                        finding_id=first.finding_id,
+                        refs={"findings": [f.finding_id for f in group]},
                     )
                 )
-                if f.supervisor_key:
-                    out.append(
-                        Proposal(
-                            rule.code,
-                            rule.measure,
-                            rule.body,
-                            f.subject,
-                            f.supervisor_key,
-                            f.supervisor_name,
-                            f"一票双查（监管责任）：{f.name} {f.item}",
-                            party="supervisor",
-                            finding_id=f.finding_id,
-                            refs={"findings": [f.finding_id]},
-                        )
+        elif rule.trigger == "double_check":
+            chosen = [f for f in findings if f.tier == rule.tier and rule.applies_to(f.subject)]
+            for group in _by_party(chosen):
+                first = group[0]
+                out.append(
+                    Proposal(
+                        rule.code,
+                        rule.measure,
+                        rule.body,
+                        first.subject,
+                        first.key,
+                        first.name,
+                        "一票双查（直接责任）：" + "；".join(f.item for f in group),
+                        party="direct",
+                        person=_persons(group),
+                        finding_id=first.finding_id,
+                        refs={"findings": [f.finding_id for f in group]},
                     )
+                )
+            supervised: dict[str, list[FindingFact]] = {}
+            for f in chosen:
+                if f.supervisor_key:
+                    supervised.setdefault(f.supervisor_key, []).append(f)
+            for key, group in supervised.items():
+                first = group[0]
+                out.append(
+                    Proposal(
+                        rule.code,
+                        rule.measure,
+                        rule.body,
+                        first.subject,
+                        key,
+                        first.supervisor_name,
+                        "一票双查（监管责任）：" + "；".join(f"{f.name} {f.item}" for f in group),
+                        party="supervisor",
+                        finding_id=first.finding_id,
+                        refs={"findings": [f.finding_id for f in group]},
+                    )
+                )
         elif rule.trigger == "last_place":
             low = rule.streak_min or 1
             for r in results:

@@ -151,6 +151,11 @@ def _col(n: int) -> str:
     return letters
 
 
+def _pdf_text(text: str) -> str:
+    """STSong-Light (Adobe-GB1) has no U+2212 minus sign: write the ASCII hyphen-minus instead."""
+    return text.replace("−", "-")
+
+
 def _font() -> str:
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
@@ -255,7 +260,7 @@ def pdf(run: AssessmentRun) -> bytes:
         Paragraph(f"{run.period_label}城乡综合管理考评通报", title),
         Paragraph(
             f"考评标准：{run.standard}；版本 v{run.version}（{run.get_status_display()}）；"
-            "得分 = 基础分 + 加分 − 扣分，上不封顶、下不封底。",
+            "得分 = 基础分 + 加分 - 扣分，上不封顶、下不封底。",
             body,
         ),
     ]
@@ -283,7 +288,7 @@ def pdf(run: AssessmentRun) -> bytes:
                     Paragraph(r.name, small),
                     str(r.base),
                     f"+{r.bonus}",
-                    f"−{r.penalty}",
+                    f"-{r.penalty}",
                     str(r.score),
                     r.grade,
                     "—" if r.composite is None else str(r.composite),
@@ -307,7 +312,7 @@ def pdf(run: AssessmentRun) -> bytes:
                 [
                     m.get_kind_display(),
                     Paragraph(f"{who}（{m.get_party_display()}）", small),
-                    Paragraph(m.reason, small),
+                    Paragraph(_pdf_text(m.reason), small),
                     m.get_follow_up_body_display(),
                     m.get_status_display(),
                 ]

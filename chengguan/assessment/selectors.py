@@ -30,7 +30,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    When,
 )
+from django.db.models import Case as DbCase
 from django.db.models.fields.json import KT
 
 from chengguan.assessment.models import (
@@ -95,7 +97,9 @@ def recurrence_counts(w: Window) -> dict[int, int]:
 
     A case counts when the same problem (category) at the same unit grid was closed at or after
     ``start − N days`` and before this case was reported: the first such closure is found once
-    per grid and category, then joined to the cohort.
+    per grid and category, then joined to the cohort. CROSS JOIN keeps SQLite from driving the
+    join from the closures through the unit-grid index (it loops over the month's cohort and
+    probes the materialised closures by an automatic index instead); PostgreSQL plans freely.
     """
     table = connection.ops.quote_name(Case._meta.db_table)
     low = connection.ops.adapt_datetimefield_value(w.start - dt.timedelta(days=w.recurrence_days))
@@ -104,13 +108,14 @@ def recurrence_counts(w: Window) -> dict[int, int]:
     sql = f"""
         SELECT a.territory_id, COUNT(*)
         FROM {table} a
-        JOIN (
+        CROSS JOIN (
             SELECT unit_grid, category_id, MIN(closed_at) AS first_closed
             FROM {table}
             WHERE closed_at >= %s AND closed_at < %s AND unit_grid <> ''
             GROUP BY unit_grid, category_id
-        ) b ON b.unit_grid = a.unit_grid AND b.category_id = a.category_id
-        WHERE a.reported_at >= %s AND a.reported_at < %s
+        ) b
+        WHERE b.unit_grid = a.unit_grid AND b.category_id = a.category_id
+          AND a.reported_at >= %s AND a.reported_at < %s
           AND a.registered_at IS NOT NULL AND a.territory_id IS NOT NULL
           AND a.reported_at > b.first_closed
         GROUP BY a.territory_id
@@ -184,32 +189,25 @@ def case_cohort(subject: str, w: Window) -> QuerySet[Case]:
     raise ValueError(subject)
 
 
+# Counts computed by their own query (see recurrence_counts), not inside the family's aggregate.
+SEPARATE = {"recurred"}
+PLAIN = {"dispatched", "registered", "reports"}
+
+
 def case_counts(subject: str, w: Window) -> dict[int, dict[str, int]]:
-    """One query: per subject id, every count of the family."""
+    """One query: per subject id, every count of the family (recurrence: one more query)."""
     field = GROUP_FIELD[subject]
     aggregates = {
-        key: Count("id", filter=make(w))
-        if key not in {"dispatched", "registered", "reports"}
-        else Count("id")
+        key: Count("id") if key in PLAIN else Count("id", filter=make(w))
         for key, make in CASE_COUNTS[subject].items()
+        if key not in SEPARATE
     }
     rows = case_cohort(subject, w).order_by().values(field).annotate(**aggregates)
-    return {row[field]: {k: row[k] for k in aggregates} for row in rows}
-
-
-def unit_event_counts(w: Window) -> dict[str, dict[str, int]]:
-    """One query: dispatches to and returns by each unit (by unit code) in the period."""
-    rows = (
-        CaseEvent.objects.filter(at__gte=w.start, at__lt=w.end, action__in=["dispatch", "return"])
-        .order_by()
-        .annotate(unit_code=KT("data__lead_unit"))
-        .values("unit_code", "action")
-        .annotate(n=Count("id"))
-    )
-    out: dict[str, dict[str, int]] = {}
-    for row in rows:
-        key = "dispatch_events" if row["action"] == "dispatch" else "returns"
-        out.setdefault(row["unit_code"] or "", {})[key] = row["n"]
+    out = {row[field]: {k: row[k] for k in aggregates} for row in rows}
+    if subject == "territorial":
+        recurred = recurrence_counts(w)
+        for key, counts in out.items():
+            counts["recurred"] = recurred.get(key, 0)
     return out
 
 
@@ -248,42 +246,60 @@ EVENT_COUNTS: dict[str, QFor] = {
 }
 
 
-def post_event_counts(w: Window) -> dict[int, dict[str, int]]:
-    """One query: per acting user, per action, how many and how many on time (and their fate)."""
+def event_counts(w: Window) -> tuple[dict[int, dict[str, int]], dict[str, dict[str, int]]]:
+    """One scan of the period's case events: per acting user and per unit.
+
+    Grouped by actor, action and — for dispatches and returns only — the unit code the event
+    names, with conditional counts of on-time actions and of dispatches returned afterwards.
+    Returns the post counts per user id and the dispatch/return counts per unit code.
+    """
+    unit_actions = ["dispatch", "return"]
     rows = (
-        CaseEvent.objects.filter(
-            at__gte=w.start, at__lt=w.end, action__in=list(POST_ACTIONS), actor__isnull=False
-        )
+        CaseEvent.objects.filter(at__gte=w.start, at__lt=w.end, action__in=[*POST_ACTIONS, "return"])
         .order_by()
-        .values("actor_id", "action")
+        .annotate(unit_code=DbCase(When(action__in=unit_actions, then=KT("data__lead_unit")), default=None))
+        .values("actor_id", "action", "unit_code")
         .annotate(
             n=Count("id"),
             **{key: Count("id", filter=make(w)) for key, make in EVENT_COUNTS.items()},
         )
     )
-    # Registrations whose case was voided afterwards: only register events join the case table.
+    # Registrations whose case was voided afterwards, driven from the (few) voided cases.
     voided = dict(
         CaseEvent.objects.filter(
-            at__gte=w.start, at__lt=w.end, action="register", actor__isnull=False, case__status="voided"
+            case_id__in=Case.objects.filter(status="voided").values("id"),
+            at__gte=w.start,
+            at__lt=w.end,
+            action="register",
+            actor__isnull=False,
         )
         .order_by()
         .values_list("actor_id")
         .annotate(n=Count("id"))
     )
-    out: dict[int, dict[str, int]] = {}
+    posts: dict[int, dict[str, int]] = {}
+    units: dict[str, dict[str, int]] = {}
     for row in rows:
-        counts = out.setdefault(row["actor_id"], {})
+        if row["action"] in unit_actions:
+            unit = units.setdefault(row["unit_code"] or "", {})
+            unit_key = "dispatch_events" if row["action"] == "dispatch" else "returns"
+            unit[unit_key] = unit.get(unit_key, 0) + row["n"]
+        if row["actor_id"] is None or row["action"] not in POST_ACTIONS:
+            continue
+        counts = posts.setdefault(row["actor_id"], {})
         key = POST_ACTIONS[row["action"]]
         counts[key] = counts.get(key, 0) + row["n"]
         on_time = ON_TIME_KEY[key]
         counts[on_time] = counts.get(on_time, 0) + row["on_time"]
-        if row["action"] == "register":
-            counts["accurate_registrations"] = row["n"] - voided.get(row["actor_id"], 0)
         if row["action"] == "dispatch":
-            counts["accurate_dispatches"] = row["n"] - row["returned_after"]
-    for counts in out.values():
+            counts["accurate_dispatches"] = (
+                counts.get("accurate_dispatches", 0) + row["n"] - row["returned_after"]
+            )
+    for actor, counts in posts.items():
         counts["accepted"] = counts.get("send_verifies", 0) + counts.get("send_checks", 0)
-    return out
+        if "registrations" in counts:
+            counts["accurate_registrations"] = counts["registrations"] - voided.get(actor, 0)
+    return posts, units
 
 
 def grid_counts() -> dict[int, dict[str, Decimal]]:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -541,19 +541,21 @@ def _grades(standard: Standard) -> scoring.Grades:
     return scoring.Grades(standard.grade_a, standard.grade_b, standard.grade_c, standard.grade_d)
 
 
-def compute(standard: Standard, period: Period) -> list[ResultData]:
+def compute(
+    standard: Standard, period: Period, findings: list[dict[str, Any]] | None = None
+) -> list[ResultData]:
     """Every subject's indicators, lines, score, grade and rank for one period (reads only)."""
     w = selectors.Window.of(period, standard.recurrence_days)
     weights: dict[str, list[IndicatorWeight]] = defaultdict(list)
     for weight in standard.weights.all():
         weights[weight.subject].append(weight)
     department = selectors.case_counts("departmental", w)
-    unit_events = selectors.unit_event_counts(w)
     territory = selectors.case_counts("territorial", w)
     grids = selectors.grid_counts()
-    posts = selectors.post_event_counts(w)
+    posts, unit_events = selectors.event_counts(w)
     reports = selectors.case_counts("inspector", w)
-    findings = selectors.findings_in(w)
+    if findings is None:
+        findings = selectors.findings_in(w)
 
     results: list[ResultData] = []
     for subject, units in selectors.subject_units().items():
@@ -691,7 +693,8 @@ def run_assessment(
         .order_by("-version")
         .first()
     )
-    computed = compute(standard, period)
+    findings = selectors.findings_in(selectors.Window.of(period, standard.recurrence_days))
+    computed = compute(standard, period, findings)
     run = AssessmentRun.objects.create(
         standard=standard,
         period_kind=kind,
@@ -725,26 +728,25 @@ def run_assessment(
         batch_size=500,
     )
     ids = {(res.subject, res.subject_key): res.pk for res in results}
-    ScoreLine.objects.bulk_create(
+    _insert_lines(
         [
-            ScoreLine(
-                result_id=ids[(r.subject, r.key)],
-                source=line.source,
-                points=line.points,
-                raw_points=line.raw,
-                label=line.label[:200],
-                formula=line.formula[:300],
-                item_id=line.item_id,
-                finding_id=line.finding_id,
-                indicator=line.indicator,
-                tier=line.tier,
+            (
+                ids[(r.subject, r.key)],
+                line.source,
+                line.points,
+                line.raw,
+                line.label[:200],
+                line.formula[:300],
+                line.item_id,
+                line.finding_id,
+                line.indicator,
+                line.tier,
             )
             for r in computed
             for line in r.lines
-        ],
-        batch_size=1000,
+        ]
     )
-    _propose_measures(run, standard, period, computed)
+    _propose_measures(run, standard, period, computed, findings)
     if previous is not None:
         run.diff = {
             "previous": previous.pk,
@@ -756,6 +758,33 @@ def run_assessment(
     run.elapsed_ms = int((time.perf_counter() - started) * 1000)
     run.save(update_fields=["diff", "elapsed_ms", "updated_at"])
     return run
+
+
+LINE_COLUMNS = (
+    "result_id",
+    "source",
+    "points",
+    "raw_points",
+    "label",
+    "formula",
+    "item_id",
+    "finding_id",
+    "indicator",
+    "tier",
+)
+
+
+def _insert_lines(rows: list[tuple[Any, ...]]) -> None:
+    """Score lines in one executemany: thousands of rows without building a model per row."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(ScoreLine._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in LINE_COLUMNS)
+    marks = ", ".join(["%s"] * len(LINE_COLUMNS))
+    adapt = connection.ops.adapt_decimalfield_value
+    prepared = [(r[0], r[1], adapt(r[2], 10, 2), adapt(r[3], 10, 2), *r[4:]) for r in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", prepared)
 
 
 def snapshots_of(run: AssessmentRun) -> list[scoring.ResultSnapshot]:
@@ -783,7 +812,11 @@ def diff_runs(previous: AssessmentRun, computed: list[ResultData]) -> dict[str, 
 
 
 def _propose_measures(
-    run: AssessmentRun, standard: Standard, period: Period, computed: list[ResultData]
+    run: AssessmentRun,
+    standard: Standard,
+    period: Period,
+    computed: list[ResultData],
+    findings: list[dict[str, Any]],
 ) -> None:
     rules = [
         accountability.RuleSpec(
@@ -804,9 +837,8 @@ def _propose_measures(
         return
     rule_ids = {r.code: r.pk for r in standard.rules.all()}
     by_unit = {r.unit_id: r for r in computed if r.unit_id is not None}
-    w = selectors.Window.of(period, standard.recurrence_days)
     facts = []
-    for f in selectors.findings_in(w):
+    for f in findings:
         owner = by_unit.get(f["unit_id"])
         if owner is None:
             continue
