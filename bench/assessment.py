@@ -194,18 +194,19 @@ def worker(target: str, cases: int, findings: int, rebuild: bool) -> int:
     from chengguan.assessment.models import Result, ScoreLine
 
     timings = []
-    for attempt in ("首次计算", "重新计算（新版本+差异）"):
-        started = time.perf_counter()
+    for attempt in ("计算", "再次计算（新版本 + 与上一版本的差异）"):
+        load = os.getloadavg()[0]
+        started, cpu = time.perf_counter(), time.process_time()
         run = services.run_assessment("month", MONTH, note=f"bench {attempt}")
-        took = time.perf_counter() - started
+        took, used = time.perf_counter() - started, time.process_time() - cpu
         timings.append(took)
         results = Result.objects.filter(run=run).count()
         lines = ScoreLine.objects.filter(result__run=run).count()
         measures = run.measures.count()
         diff = f"，差异 {len(run.diff.get('changes', []))} 项" if run.diff else ""
         print(
-            f"[{label}] {attempt} v{run.version}：{took:.2f}s（{results} 个得分、{lines:,} 条明细、"
-            f"{measures} 项追责措施{diff}）"
+            f"[{label}] {attempt} v{run.version}：{took:.2f}s（本进程 CPU {used:.2f}s，"
+            f"机器负载 {load:.1f}；{results} 个得分、{lines:,} 条明细、{measures} 项追责措施{diff}）"
         )
     verdict = "达标" if max(timings) < 5 else "未达标"
     print(f"[{label}] 目标 < 5 s：{verdict}")
