@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -158,12 +159,17 @@ def update_doc(event: CaseEvent, case_code: str) -> dict[str, Any]:
 # -- serialisation ---------------------------------------------------------------------------
 
 
+# Characters XML 1.0 cannot carry at all (a pasted control character must not break the
+# document for every client reading the list).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return escape(str(value))
+    return escape(_NOT_XML.sub("", str(value)))
 
 
 def _element(tag: str, value: Any, out: list[str]) -> None:

@@ -47,10 +47,14 @@ class ParsedRequest:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps tab and line breaks
+
+
 def optional(data: Any, name: str) -> str:
-    """The spec's "optional": an empty parameter is the same as an absent one."""
+    """The spec's "optional": an empty parameter is the same as an absent one. Control
+    characters (NUL above all, which PostgreSQL text cannot hold) are dropped."""
     value = data.get(name)
-    return str(value).strip() if value is not None else ""
+    return CONTROL.sub("", str(value)).strip() if value is not None else ""
 
 
 def _number(name: str, raw: str) -> float:

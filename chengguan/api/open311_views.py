@@ -155,6 +155,10 @@ class Open311Read(View):
                 response = fmt.error_response(fmt_name, 429, "too many requests: slow down")
                 response["Retry-After"] = str(int(wait))
                 return response
+            if any("\x00" in str(v) for v in kwargs.values()) or any(
+                "\x00" in v for values in request.GET.lists() for v in values[1]
+            ):
+                raise Open311Error(400, "the request contains a NUL character")
             given = optional(request.GET, "jurisdiction_id")
             if given and given != jurisdiction():
                 raise Open311Error(404, f"jurisdiction_id {given[:60]} was not found")

@@ -40,6 +40,7 @@ from chengguan.org.models import OrgUnit, Staff
 
 # Error responses every operation may give (documented so schema checks know them).
 COMMON_ERRORS = {
+    400: OpenApiResponse(s.ErrorOut, description="参数有误（fields 指出字段）"),
     401: OpenApiResponse(s.ErrorOut, description="缺少或无效的接口密钥"),
     403: OpenApiResponse(s.ErrorOut, description="密钥缺少权限范围"),
     429: OpenApiResponse(s.ErrorOut, description="超过频率限制"),
@@ -98,6 +99,16 @@ class ApiView(GenericAPIView):
 
     def get_exception_handler(self) -> Any:
         return errors.exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # PostgreSQL text cannot hold NUL: refuse it in the path and the query up front.
+        if (
+            "\x00" in request.path
+            or "\x00" in request.META.get("QUERY_STRING", "")
+            or any("\x00" in str(v) for v in kwargs.values())
+        ):
+            raise ValidationError({"non_field_errors": ["请求中含有不允许的空字符。"]})
 
     def query(self, serializer_class: type[s.serializers.Serializer]) -> dict[str, Any]:
         form = serializer_class(data=self.request.query_params.dict())

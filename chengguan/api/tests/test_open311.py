@@ -308,3 +308,22 @@ def test_rate_limit_per_key(client: Client, district: District, open311_key: str
     assert limited.status_code == 429 and errors_of(limited, "xml")[0]["code"] == 429
     assert int(limited["Retry-After"]) >= 0
     cache.clear()
+
+
+def test_xml_survives_markup_and_control_characters(
+    client: Client, district: District, open311_key: str
+) -> None:
+    text = '<b>垃圾</b> & 污水\x0b\x00 "引号"'
+    code = post(client, "json", good(open311_key, description=text)).json()[0]["service_request_id"]
+    parsed = xmltodict.parse(client.get(f"{BASE}/requests/{code}.xml").content)
+    assert parsed["service_requests"]["request"]["description"] == '<b>垃圾</b> & 污水 "引号"'
+    assert client.get(f"{BASE}/requests/{code}.json").json()[0]["description"] == '<b>垃圾</b> & 污水 "引号"'
+
+
+def test_nul_characters_are_refused_not_crashing(client: Client, district: District) -> None:
+    assert client.get(f"{BASE}/requests/A%00B.json").status_code == 400
+    assert client.get(f"{BASE}/requests.json", {"service_request_id": "a\x00"}).status_code == 400
+    assert client.get(f"{BASE}/tokens/x%00.xml").status_code == 400
+    key = issue(["cases:read"])
+    assert client.get("/api/v1/cases/A%00B/", HTTP_X_API_KEY=key).status_code == 400
+    assert client.get("/api/v1/cases/", {"q": "a\x00"}, HTTP_X_API_KEY=key).status_code == 400
