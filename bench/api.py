@@ -151,6 +151,47 @@ def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> 
     raise SystemExit("gunicorn did not start")
 
 
+# -- CPU accounting: what each request costs, whatever else runs on the machine ------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def server_pids(master: int, db_name: str) -> tuple[list[int], list[int]]:
+    """gunicorn's workers, and the PostgreSQL backends serving the bench database."""
+    workers = [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    backends = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmd = (proc / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if cmd.startswith("postgres:") and f" {db_name} " in cmd:
+                backends.append(int(proc.name))
+    return workers, backends
+
+
+@dataclass
+class Cpu:
+    app: float
+    db: float
+    client: float
+
+
+def cpu_now(master: int, db_name: str) -> Cpu:
+    workers, backends = server_pids(master, db_name)
+    times = os.times()
+    return Cpu(sum(map(_cpu, workers)), sum(map(_cpu, backends)), times.user + times.system)
+
+
 # -- the load generator: keep-alive HTTP/1.1 over asyncio streams -----------------------------
 
 
@@ -161,6 +202,7 @@ class Phase:
     failures: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
     bodies: list[bytes] = field(default_factory=list)
+    cpu: Cpu | None = None  # CPU seconds spent during the phase
 
 
 Request = tuple[str, str, bytes]  # method, path, form body
@@ -220,11 +262,18 @@ async def _run(
     phase.elapsed = time.perf_counter() - started
 
 
+METER: tuple[int, str] | None = None  # (gunicorn master pid, database name) once started
+
+
 def run_phase(
     name: str, port: int, clients: int, seconds: float, make: Callable[[], Request], keep: bool = False
 ) -> Phase:
     phase = Phase(name)
+    before = cpu_now(*METER) if METER else None
     asyncio.run(_run(port, clients, seconds, make, phase, keep))
+    if METER and before:
+        after = cpu_now(*METER)
+        phase.cpu = Cpu(after.app - before.app, after.db - before.db, after.client - before.client)
     return phase
 
 
@@ -247,6 +296,14 @@ def report(phase: Phase) -> tuple[float, float]:
         f"p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   p99 {p99:6.1f} ms   mean {mean:6.1f} ms"
         + (f"   FAILED {failed}: {phase.failures}" if failed else "")
     )
+    if phase.cpu and done:
+        app, db = phase.cpu.app / done * 1000, phase.cpu.db / done * 1000
+        cores = os.cpu_count() or 1
+        print(
+            f"{'':<7} CPU per request: app {app:.2f} ms + PostgreSQL {db:.2f} ms "
+            f"(load generator {phase.cpu.client / done * 1000:.2f} ms) → at most ≈ "
+            f"{cores * 1000 / (app + db):,.0f}/s on {cores} otherwise idle cores"
+        )
     return rate, p99
 
 
@@ -278,6 +335,8 @@ def main() -> int:
         f"PostgreSQL {name}, {args.clients} clients, {os.cpu_count()} CPUs"
     )
     gunicorn = start_server(env, port, args.workers, args.threads)
+    global METER
+    METER = (gunicorn.pid, name)
     rng = random.Random(2026)
     try:
 
