@@ -16,7 +16,8 @@
       title: { text: "得分排名", left: "center", textStyle: { fontSize: 14 } },
       tooltip: { trigger: "axis" },
       grid: { left: 110, right: 30, top: 40, bottom: 30 },
-      xAxis: { type: "value", scale: true },
+      // Bars start at 0 (or below it for negative scores) so their lengths compare honestly.
+      xAxis: { type: "value", min: function (v) { return Math.min(0, Math.floor(v.min)); } },
       yAxis: { type: "category", inverse: true, data: data.names, axisLabel: { width: 100, overflow: "truncate" } },
       series: [{
         type: "bar",
