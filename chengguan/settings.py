@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "csp",
     "chengguan.core",
@@ -177,6 +178,9 @@ SPECTACULAR_SETTINGS = {
     # The OpenAPI document describes the REST API (/api/v1/); Open311 has its own specification.
     "PREPROCESSING_HOOKS": ["chengguan.api.schema.only_rest_api"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI served from our own static files (the CSP allows no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "CaseChannelEnum": "chengguan.cases.models.Channel",
         "CategoryKindEnum": "chengguan.catalog.models.CategoryKind",
