@@ -253,7 +253,7 @@ class RequestsRead(Open311Read):
             categories = []
             for code in _csv(params, "service_code"):
                 parsed = fmt.parse_service_code(code)
-                if parsed is None:
+                if parsed is None or queries.open311_category(*parsed) is None:
                     raise Open311Error(404, f"service_code {code[:40]} was not found")
                 categories.append(parsed)
             statuses = _csv(params, "status")

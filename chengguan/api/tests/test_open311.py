@@ -277,6 +277,7 @@ def test_revoked_key_and_key_without_scope(client: Client, district: District) -
         ),
         ({"status": "pending"}, 400, "status must be"),
         ({"service_code": "X1"}, 404, "was not found"),
+        ({"service_code": "M99999"}, 404, "M99999 was not found"),
         ({"jurisdiction_id": "elsewhere.gov"}, 404, "jurisdiction_id"),
     ],
 )
