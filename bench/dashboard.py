@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from django.db.models import Count
 
     from chengguan.cases.models import Case, CaseEvent
     from chengguan.core.progress import Progress
@@ -123,6 +124,14 @@ def main(argv: list[str] | None = None) -> int:
         Case.objects.filter(lead_unit__kind="brigade").values_list("lead_unit_id", flat=True)[:1].get()
     )
     territory = selectors.territory_choices()[0][0]
+    busiest_category = (
+        Case.objects.filter(reported_at__gte=selectors.day_start(today.replace(month=1, day=1)))
+        .values("category_id")
+        .annotate(n=Count("*"))
+        .order_by("-n")
+        .values_list("category_id", flat=True)[:1]
+        .get()
+    )
     bbox = boards.district_bbox()
     assert bbox is not None, "no active grid: run the demo with its grid"
     cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
@@ -130,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     year, month, day = period[PeriodKind.YEAR], period[PeriodKind.MONTH], period[PeriodKind.TODAY]
     none = Filters()
 
-    both = Filters(territory_id=territory, kind="matter", major_code="06")  # no roll-up has both
+    both = Filters(territory_id=territory, kind="matter", major_code="06")  # the town × major roll-up
+    apart = Filters(territory_id=territory, category_id=busiest_category)  # no roll-up: read cases
 
     def channels(filters: Filters, period: figures.Period) -> Callable[[bool], Any]:
         return lambda s: selectors.channel_measures(filters, period, use_summary=s)
@@ -143,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         ("本年 · 按镇街筛选", channels(Filters(territory_id=territory), year)),
         ("本年 · 按主办单位筛选", channels(Filters(unit_id=busiest_unit), year)),
         ("本年 · 按大类筛选（事项 06）", channels(Filters(kind="matter", major_code="06"), year)),
-        ("本年 · 镇街 + 大类（读案件表）", channels(both, year)),
+        ("本年 · 镇街 + 大类", channels(both, year)),
+        ("本年 · 镇街 + 小类（无汇总，读案件表）", channels(apart, year)),
         ("高发类别（本年）", lambda s: selectors.category_rows(none, year, use_summary=s)),
         ("721 比例（本年）", lambda s: selectors.mode_counts(none, year, use_summary=s)),
         ("单位在办、超期与亮灯（当前）", lambda s: selectors.backlog(none)),

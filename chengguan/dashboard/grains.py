@@ -31,6 +31,12 @@ GRAINS: tuple[Grain, ...] = (
     Grain("major", ("kind", "major_code", "channel", "disposition_mode"), frozenset({MAJOR, CHANNEL, MODE})),
     # A major-class filter on the category roll-up becomes "category in (the class's categories)".
     Grain("category", ("category_id",), frozenset({CATEGORY, MAJOR})),
+    # The usual pair of filters: a town/subdistrict and a kind of problem.
+    Grain(
+        "town_major",
+        ("territory_id", "kind", "major_code", "channel", "disposition_mode"),
+        frozenset({TERRITORY, MAJOR, CHANNEL, MODE}),
+    ),
 )
 BY_NAME = {g.name: g for g in GRAINS}
 

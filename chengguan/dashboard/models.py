@@ -46,6 +46,7 @@ class Grain(models.TextChoices):
     UNIT = "unit", _("主办单位（来源、处置方式）")
     MAJOR = "major", _("大类（来源、处置方式）")
     CATEGORY = "category", _("小类")
+    TOWN_MAJOR = "town_major", _("镇街 × 大类（来源、处置方式）")
 
 
 class DailyCaseStat(models.Model):
@@ -76,7 +77,10 @@ class DailyCaseStat(models.Model):
     satisfied = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["grain", "day"], name="dash_stat_grain_day")]
+        indexes = [
+            models.Index(fields=["grain", "day"], name="dash_stat_grain_day"),
+            models.Index(fields=["grain", "territory_id", "day"], name="dash_stat_grain_town_day"),
+        ]
         verbose_name = _("案件日汇总")
         verbose_name_plural = _("案件日汇总")
 

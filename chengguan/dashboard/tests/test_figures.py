@@ -121,5 +121,6 @@ def test_every_query_shape_has_a_rollup_or_reads_cases() -> None:
     assert grains.choose({"major", "channel"}).name == "major"
     assert grains.choose({"category"}).name == "category"
     assert grains.choose({"major", "category"}).name == "category"
+    assert grains.choose({"territory", "major", "channel"}).name == "town_major"
     assert grains.choose({"territory", "unit"}) is None
     assert grains.choose({"category", "channel"}) is None
