@@ -342,7 +342,7 @@ def _unknown_migrations(manifest: dict[str, Any], alias: str) -> list[str]:
     return [f"{app}.{name}" for app, name in manifest.get("migrations", []) if (app, name) not in known]
 
 
-def _pending_migrations(alias: str) -> list[str]:
+def pending_migrations(alias: str = DEFAULT_DB_ALIAS) -> list[str]:
     loader = MigrationLoader(connections[alias], ignore_no_migrations=True)
     applied = set(MigrationRecorder(connections[alias]).applied_migrations())
     return sorted(f"{app}.{name}" for app, name in loader.disk_migrations if (app, name) not in applied)
@@ -466,7 +466,7 @@ def restore(
         media_files=media_count,
         counts=_counts(using),
         safety_copy=saved,
-        pending_migrations=_pending_migrations(using),
+        pending_migrations=pending_migrations(using),
     )
 
 
