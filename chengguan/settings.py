@@ -161,9 +161,10 @@ LOGOUT_REDIRECT_URL = "web:login"
 # Case photos: largest accepted upload in MB (checked again after the upload by content).
 CHENGGUAN_MAX_UPLOAD_MB = float(os.environ.get("CHENGGUAN_MAX_UPLOAD_MB", "10"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # form fields only; files stream to disk past this
-# Base map tiles for the case pages (WGS-84 XYZ template); empty draws no base map (offline).
-CHENGGUAN_MAP_TILES = os.environ.get("CHENGGUAN_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
-CHENGGUAN_MAP_ATTRIBUTION = os.environ.get("CHENGGUAN_MAP_ATTRIBUTION", "© OpenStreetMap contributors")
+# Base map tiles for the map pages (WGS-84 XYZ template, e.g. 天地图 with its key). Empty by
+# default: bureaus often run on an intranet, and the grid draws on a plain background offline.
+CHENGGUAN_MAP_TILES = os.environ.get("CHENGGUAN_MAP_TILES", "")
+CHENGGUAN_MAP_ATTRIBUTION = os.environ.get("CHENGGUAN_MAP_ATTRIBUTION", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
