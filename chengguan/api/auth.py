@@ -125,6 +125,17 @@ class ScopePermission(BasePermission):
         return True
 
 
+def client_address(request: Any) -> str:
+    """The caller's address, through CHENGGUAN_PROXY_COUNT trusted proxies (as the login
+    lock-out reads it), so anonymous callers behind one proxy do not share one limit."""
+    try:
+        from axes.helpers import get_client_ip_address
+
+        return str(get_client_ip_address(getattr(request, "_request", request)) or "")
+    except Exception:  # axes absent or misconfigured: the socket's address
+        return str(request.META.get("REMOTE_ADDR", ""))
+
+
 def parse_rate(rate: str) -> tuple[int, int]:
     """'6000/min' → (6000, 60); the unit is read from its first letter (s, m, h, d)."""
     count, _, unit = rate.partition("/")
@@ -166,7 +177,7 @@ class ApiKeyRateThrottle(BaseThrottle):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             return f"user:{user.pk}"
-        return f"addr:{self.get_ident(request)}"
+        return f"addr:{client_address(request)}"
 
     def allow_request(self, request: Request, view: Any) -> bool:
         self._wait = over_rate(self.ident_of(request))

@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 
 from chengguan.api import open311_format as fmt
 from chengguan.api import queries
-from chengguan.api.auth import ApiKeyRateThrottle, find_key, over_rate
+from chengguan.api.auth import ApiKeyRateThrottle, client_address, find_key, over_rate
 from chengguan.api.models import ApiKey, Open311Request, Scope
 from chengguan.api.open311_input import Open311Error, optional, parse
 from chengguan.cases import services
@@ -150,7 +150,7 @@ class Open311Read(View):
         try:
             if request.method not in ("GET", "HEAD"):
                 raise Open311Error(405, "method not allowed")
-            wait = over_rate(f"addr:{request.META.get('REMOTE_ADDR', '')}")
+            wait = over_rate(f"addr:{client_address(request)}")
             if wait is not None:
                 response = fmt.error_response(fmt_name, 429, "too many requests: slow down")
                 response["Retry-After"] = str(int(wait))

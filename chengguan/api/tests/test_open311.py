@@ -328,3 +328,14 @@ def test_nul_characters_are_refused_not_crashing(client: Client, district: Distr
     key = issue(["cases:read"])
     assert client.get("/api/v1/cases/A%00B/", HTTP_X_API_KEY=key).status_code == 400
     assert client.get("/api/v1/cases/", {"q": "a\x00"}, HTTP_X_API_KEY=key).status_code == 400
+
+
+@override_settings(CHENGGUAN_API_RATE="2/min")
+def test_anonymous_reads_are_limited_per_client_address(client: Client, db: Any) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    one = [client.get(f"{BASE}/discovery.json", REMOTE_ADDR="10.0.0.1").status_code for _ in range(3)]
+    assert one == [200, 200, 429]
+    assert client.get(f"{BASE}/discovery.json", REMOTE_ADDR="10.0.0.2").status_code == 200
+    cache.clear()
