@@ -404,6 +404,7 @@ def transition(
         )
         if step.action == "report_back":
             case.handled_on_time = case.deadline is None or at <= case.deadline
+            case.handled_at = at
         case.status = target
         case.step, case.step_started_at, case.step_limit_hours = (
             clock.step,

@@ -31,6 +31,7 @@ def test_main_line_with_one_rework(world) -> None:
     case = world.act(case, "accept", "handler", at(MON, "09:50"))
     case = world.act(case, "report_back", "handler", at(MON, "11:00"))
     assert case.status == Status.HANDLED and case.handled_on_time is True
+    assert case.handled_at == at(MON, "11:00")
     case = world.act(case, "send_check", "operator", at(MON, "11:05"), inspector=world.staff["inspector"])
     with pytest.raises(WorkflowError, match="必须填写说明"):
         world.act(case, "check_fail", "inspector", at(MON, "11:30"))
