@@ -36,8 +36,11 @@ migrate: install
 	@mkdir -p var
 	$(BIN)/chengguan migrate --no-input -v 0
 
+# The demo district, then two years of simulated history (20,000 cases, seed 1) so the queue,
+# dashboard and assessment have something to show; both steps change nothing the second time.
 demo: install
 	$(BIN)/chengguan demo
+	$(BIN)/chengguan simulate --cases 20000 --years 2 --seed 1
 
 serve: install assets
 	@echo
