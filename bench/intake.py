@@ -21,8 +21,11 @@ For SQLite (``var/bench_intake.sqlite3``) and PostgreSQL (database ``chengguan_b
    deadline, 50 rows, category and lead unit joined) as the dispatcher sees it: the first
    call, then the median and worst of 20; also the overdue sweep and a duplicate lookup.
 
-Options: ``--cases N --fill N --backend sqlite|postgres|both``. Figures are for this
-machine, whatever else it is doing; nothing here asserts a time.
+Options: ``--cases N --fill N --backend sqlite|postgres|both --workers N`` (reports taken by
+N processes at once, as several app servers would). Each rate is printed twice: per second
+of wall clock, with the machine's load average beside it, and per CPU-second of this process
+plus its PostgreSQL backend — the second figure is what the work costs, whatever else the
+machine was doing. Nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ def main() -> int:
     parser.add_argument("--fill", type=int, default=1_000_000, help="total cases after the bulk fill")
     parser.add_argument("--dispatch-share", type=float, default=0.1, help="share registered and dispatched")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--workers", type=int, default=1, help="processes taking reports at once")
     parser.add_argument("--run", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
@@ -84,6 +88,7 @@ def main() -> int:
         )
         command = [sys.executable, "-m", "bench.intake", "--run", backend, "--cases", str(args.cases)]
         command += ["--fill", str(args.fill), "--dispatch-share", str(args.dispatch_share)]
+        command += ["--workers", str(args.workers)]
         status |= subprocess.call(command, env=env, cwd=ROOT)
     return status
 
@@ -115,6 +120,47 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
+def _backend_pid() -> int | None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None  # SQLite runs inside this process: its work is in our own CPU time
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def _cpu(backend: int | None) -> float:
+    """CPU seconds used so far by this process and by its PostgreSQL backend process."""
+    used = time.process_time()
+    if backend is not None:
+        try:
+            fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+            used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass  # a server on another machine: client CPU only
+    return used
+
+
+def measured(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall-clock seconds and CPU seconds (client + database backend) spent in ``fn``.
+
+    On a machine shared with other work the wall clock says how busy the machine was; the
+    CPU seconds say what the work itself costs, whatever else was running.
+    """
+    backend = _backend_pid()
+    cpu = _cpu(backend)
+    wall, result = timed(fn)
+    return wall, _cpu(backend) - cpu, result
+
+
+def rate(label: str, count: int, wall: float, cpu: float, unit: str = "cases") -> str:
+    return (
+        f"{label}: {count:,} {unit} in {wall:.1f}s = {count / wall:,.0f} {unit}/s "
+        f"(wall clock; {machine()}); {count / cpu:,.0f} {unit} per CPU-second (client + database)"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     VAR.mkdir(parents=True, exist_ok=True)
     import django
@@ -128,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     say(f"migrate: {took:.1f}s")
     prepare_district()
     clear_cases()
-    intake(args.cases)
+    intake(args.cases, args.workers)
     dispatch_share(int(args.cases * args.dispatch_share))
     fill(args.fill)
     queue_figures()
@@ -238,30 +284,60 @@ def sample_inputs(n: int, seed: int = 20261125) -> list[Any]:
     return inputs
 
 
-def intake(n: int) -> None:
+def report_all(inputs: list[Any]) -> None:
+    """Creates the cases one by one; the calendar and the locator are refetched every batch."""
     from chengguan.calendar.selectors import work_calendar
     from chengguan.cases import services
     from chengguan.grid.selectors import get_locator
 
+    for start in range(0, len(inputs), BATCH):
+        calendar, locator = work_calendar(), get_locator()
+        for data in inputs[start : start + BATCH]:
+            services.report(data, calendar=calendar, locator=locator)
+
+
+def in_processes(inputs: list[Any], workers: int) -> tuple[float, float]:
+    """``report_all`` split over ``workers`` processes, as several app servers would take
+    reports at once; returns wall seconds and the CPU seconds of all of them."""
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()  # each process opens its own connection
+    context = multiprocessing.get_context("fork")
+    spent = context.Queue()
+
+    def work(part: list[Any]) -> None:
+        backend = _backend_pid()
+        before = _cpu(backend)
+        report_all(part)
+        spent.put(_cpu(backend) - before)
+        connections.close_all()
+
+    processes = [context.Process(target=work, args=(inputs[i::workers],)) for i in range(workers)]
+    started = time.perf_counter()
+    for process in processes:
+        process.start()
+    cpu = sum(spent.get() for _ in processes)
+    for process in processes:
+        process.join()
+    return time.perf_counter() - started, cpu
+
+
+def intake(n: int, workers: int = 1) -> None:
+    from chengguan.cases import services
+
     took, inputs = timed(lambda: sample_inputs(n + 2000))
     say(f"inputs prepared (not timed): {len(inputs):,} in {took:.1f}s")
     cold, inputs = inputs[:2000], inputs[2000:]
-    took, _ = timed(lambda: [services.report(data) for data in cold])
-    say(
-        f"intake, per-request path (calendar and grid checked on every call): {len(cold) / took:,.0f} cases/s"
-    )
-
-    def batch() -> None:
-        for start in range(0, len(inputs), BATCH):
-            calendar, locator = work_calendar(), get_locator()
-            for data in inputs[start : start + BATCH]:
-                services.report(data, calendar=calendar, locator=locator)
-
-    took, _ = timed(batch)
-    say(
-        f"intake through services.report: {len(inputs):,} cases in {took:.1f}s = "
-        f"{len(inputs) / took:,.0f} cases/s"
-    )
+    wall, cpu, _ = measured(lambda: [services.report(data) for data in cold])
+    say(rate("intake, per-request path (calendar and grid checked on every call)", len(cold), wall, cpu))
+    if workers <= 1:
+        wall, cpu, _ = measured(lambda: report_all(inputs))
+        say(rate("INTAKE through services.report, one process", len(inputs), wall, cpu))
+    else:
+        wall, cpu = in_processes(inputs, workers)
+        say(rate(f"INTAKE through services.report, {workers} processes at once", len(inputs), wall, cpu))
 
 
 def dispatch_share(n: int) -> None:
@@ -295,32 +371,44 @@ def dispatch_share(n: int) -> None:
                 except services.CaseError:
                     refused += 1  # no routing rule for that category and place
 
-    took, _ = timed(go)
-    say(
-        f"register + dispatch through services.transition: {len(ids):,} cases in {took:.1f}s = "
-        f"{len(ids) / took:,.0f} cases/s ({2 * len(ids) / took:,.0f} transitions/s; "
-        f"{refused} without a route)"
-    )
+    wall, cpu, _ = measured(go)
+    say(rate("register + dispatch through services.transition", len(ids), wall, cpu))
+    say(f"  ({2 * len(ids) / wall:,.0f} transitions/s; {refused} cases without a route)")
 
 
 # -- 4. the fill ---------------------------------------------------------------------------------
 
 
-def fill_rows(count: int, start_day: dt.date, seed: int = 7) -> Iterator[dict[str, Any]]:
-    from django.utils import timezone
+Sources = tuple[list[int], list[int], list[tuple[float, float, str, int]], Any]
 
+
+def fill_sources() -> Sources:
+    """What the fill draws from, read before the COPY starts (the connection is busy then)."""
+    from chengguan.calendar.selectors import work_calendar
     from chengguan.catalog.models import Category
     from chengguan.grid.models import GridCell
     from chengguan.org.models import OrgUnit
 
-    rng = random.Random(seed)
-    categories = list(Category.objects.values_list("pk", flat=True))
-    units = list(OrgUnit.objects.values_list("pk", flat=True))
-    cells = list(
-        GridCell.objects.filter(level=4).values_list("label_lon", "label_lat", "code", "territory_id")
+    return (
+        list(Category.objects.values_list("pk", flat=True)),
+        list(OrgUnit.objects.values_list("pk", flat=True)),
+        list(GridCell.objects.filter(level=4).values_list("label_lon", "label_lat", "code", "territory_id")),
+        work_calendar(),
     )
+
+
+def fill_rows(
+    count: int,
+    start_day: dt.date,
+    sources: Sources,
+    seed: int = 7,
+) -> Iterator[dict[str, Any]]:
+    from django.utils import timezone
+
+    rng = random.Random(seed)
+    categories, units, cells, calendar = sources
     now = timezone.now()
-    per_day = max(1, count // (3 * 365))
+    per_day = -(-count // (3 * 365))  # rounded up: the fill ends a month before today's codes
     day, seq = start_day, 0
     open_steps = [
         ("reported", "register"),
@@ -359,7 +447,7 @@ def fill_rows(count: int, start_day: dt.date, seed: int = 7) -> Iterator[dict[st
             status, step = rng.choice(open_steps)
             started = now - dt.timedelta(hours=rng.uniform(0, 48))
             limit = Decimal(rng.choice([1, 2, 4, 8, 16, 40]))
-            deadline = started + dt.timedelta(hours=float(limit) * 2.5)
+            deadline = calendar.add(started, limit)  # as the service computes it
             row.update(
                 status=status,
                 step=step,
@@ -400,7 +488,7 @@ def fill(total: int) -> None:
 
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     started = time.perf_counter()
-    rows = (prepped(r) for r in fill_rows(missing, start_day))
+    rows = (prepped(r) for r in fill_rows(missing, start_day, fill_sources()))
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
             raw = cursor.cursor  # psycopg's own cursor: COPY is not part of the DB-API
