@@ -1,8 +1,9 @@
 """Forms of the case pages: they parse and check input, the services decide.
 
-Photos are checked by their content (Pillow must be able to open and verify them as JPEG,
-PNG or WebP) and by size (``CHENGGUAN_MAX_UPLOAD_MB``, 10 MB unless set), and are stored
-under names of our own through Django's storage API.
+Every photo goes through :mod:`chengguan.security.uploads`: its type comes from its content
+(JPEG, PNG or WebP that Pillow decodes), its size is limited (``CHENGGUAN_MAX_UPLOAD_MB``, 10 MB
+unless set), its EXIF position can place an inspector's report, and it is stored under a name
+of our own through Django's storage API with an EXIF-free public copy beside it.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
 
 from chengguan.cases import selectors
 from chengguan.cases.models import Attachment, Case, CaseEvent, Channel
@@ -25,19 +24,16 @@ from chengguan.cases.services import CitizenInfo, ReportInput, TransitionInput
 from chengguan.cases.workflow import Transition
 from chengguan.catalog.models import Category
 from chengguan.org.models import OrgUnit, Staff
+from chengguan.security import uploads
+from chengguan.security.uploads import GpsPosition, UploadRejected
 
-# Pillow format -> (content type, our file extension)
-PHOTO_FORMATS: dict[str, tuple[str, str]] = {
-    "JPEG": ("image/jpeg", ".jpg"),
-    "PNG": ("image/png", ".png"),
-    "WEBP": ("image/webp", ".webp"),
-}
+# Kept for the pages that name the accepted types; the checks themselves live in uploads.
+PHOTO_FORMATS = uploads.IMAGE_FORMATS
 MAX_PHOTOS = 9
 
 
 def max_upload_bytes() -> int:
-    megabytes = float(getattr(settings, "CHENGGUAN_MAX_UPLOAD_MB", 10))
-    return int(megabytes * 1024 * 1024)
+    return uploads.max_upload_bytes()
 
 
 @dataclass(frozen=True)
@@ -45,34 +41,18 @@ class CheckedPhoto:
     upload: UploadedFile
     content_type: str
     extension: str
+    gps: GpsPosition | None = None
+    size: int = 0
 
 
 def check_photo(upload: UploadedFile) -> CheckedPhoto:
     """The upload if it is a real JPEG/PNG/WebP picture within the size limit."""
-    limit = max_upload_bytes()
-    if upload.size is None or upload.size > limit:
-        raise forms.ValidationError(
-            _("照片“%(name)s”超过 %(mb)s MB，请压缩后再上传。"),
-            params={"name": upload.name, "mb": f"{limit / 1024 / 1024:g}"},
-            code="too_big",
-        )
     try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            kind = image.format or ""
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        kind = ""
-    finally:
-        upload.seek(0)
-    if kind not in PHOTO_FORMATS:
-        raise forms.ValidationError(
-            _("“%(name)s”不是有效的照片，请上传 JPG、PNG 或 WebP 图片。"),
-            params={"name": upload.name},
-            code="not_image",
-        )
-    content_type, extension = PHOTO_FORMATS[kind]
-    return CheckedPhoto(upload, content_type, extension)
+        checked = uploads.check_image(upload)
+    except UploadRejected as error:
+        # The message already names the file in the person's language.
+        raise forms.ValidationError(error.message, code=error.code) from None
+    return CheckedPhoto(upload, checked.content_type, checked.extension, checked.gps, checked.size)
 
 
 class MultiplePhotoInput(forms.ClearableFileInput):
@@ -112,11 +92,13 @@ def attach_photos(
             token=secrets.token_hex(16),
             extension=photo.extension,
             content_type=photo.content_type,
-            size=photo.upload.size or 0,
-            original_name=(photo.upload.name or "")[:200],
+            size=photo.size or photo.upload.size or 0,
+            # Only shown to staff, but cleaned all the same: no directories, no control characters.
+            original_name=uploads.safe_filename(photo.upload.name or "", default="photo")[:200],
         )
         # The storage API picks the bytes' home; the name comes from attachment_path, not the user.
         attachment.file.save(f"{attachment.token}{attachment.extension}", photo.upload, save=False)
+        uploads.store_public_copy(attachment.file.storage, attachment.file.name, photo.upload)
         attachment.save()
         stored.append(attachment)
     return stored
@@ -173,13 +155,31 @@ class ReportForm(LocationMixin):
         error_messages={"required": _("请填写问题描述。")},
     )
     self_handled = forms.BooleanField(label=_("当场自行处置"), required=False)
-    photos = PhotosField(label=_("现场照片"), required=False)
+    photos = PhotosField(
+        label=_("现场照片"),
+        required=False,
+        help_text=_("未定位也未在地图上选点时，以照片中记录的拍摄位置（GPS）作为案件位置。"),
+    )
 
     field_order = ["category", "description", "photos", "lat", "lon", "address", "self_handled"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = selectors.category_choices()  # type: ignore[attr-defined]
+        self.location_from_photo = False
+
+    def clean(self) -> dict[str, Any]:
+        # A phone photo knows where it was taken: with no fix and no map pick, the first photo
+        # that carries a GPS position places the case (before the mixin asks for a place).
+        data = self.cleaned_data
+        no_point = data.get("lat") is None and data.get("lon") is None
+        if no_point and "lat" not in self.errors and "lon" not in self.errors:
+            for photo in data.get("photos") or []:
+                if photo.gps is not None:
+                    data["lat"], data["lon"] = photo.gps.lat, photo.gps.lon
+                    self.location_from_photo = True
+                    break
+        return super().clean()
 
     def to_input(self, staff: Staff, user: Any) -> ReportInput:
         data = self.cleaned_data

@@ -18,6 +18,9 @@ from fractions import Fraction
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
+from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 # Pillow format -> (content type, our file extension)
@@ -92,11 +95,15 @@ def check_image(file: IO[bytes], *, max_bytes: int | None = None) -> CheckedImag
     if size > limit:
         megabytes, limit_mb = size / 1024 / 1024, limit / 1024 / 1024
         raise UploadRejected(
-            f"照片“{name}”有 {megabytes:.1f} MB，超过 {limit_mb:g} MB 的上限，请压缩后再上传。", "too_big"
+            _("照片“%(name)s”有 %(size)s MB，超过 %(mb)s MB 的上限，请压缩后再上传。")
+            % {"name": name, "size": f"{megabytes:.1f}", "mb": f"{round(limit_mb, 2):g}"},
+            "too_big",
         )
     if size == 0:
-        raise UploadRejected(f"“{name}”是空文件，请重新选择照片。", "empty")
-    not_image = UploadRejected(f"“{name}”不是有效的照片，请上传 JPG、PNG 或 WebP 图片。", "not_image")
+        raise UploadRejected(_("“%(name)s”是空文件，请重新选择照片。") % {"name": name}, "empty")
+    not_image = UploadRejected(
+        _("“%(name)s”不是有效的照片，请上传 JPG、PNG 或 WebP 图片。") % {"name": name}, "not_image"
+    )
     try:
         file.seek(0)
         with Image.open(file) as image:
@@ -106,7 +113,9 @@ def check_image(file: IO[bytes], *, max_bytes: int | None = None) -> CheckedImag
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise UploadRejected(
-                    f"照片“{name}”的像素过多（{width}×{height}），请缩小后再上传。", "too_many_pixels"
+                    _("照片“%(name)s”的像素过多（%(width)s×%(height)s），请缩小后再上传。")
+                    % {"name": name, "width": width, "height": height},
+                    "too_many_pixels",
                 )
             image.verify()
         file.seek(0)
@@ -228,6 +237,28 @@ def public_copy(file: IO[bytes], *, max_side: int | None = None, quality: int = 
         clean.save(out, "PNG", optimize=True)
     content_type, extension = IMAGE_FORMATS[kind]
     return PublicImage(out.getvalue(), content_type, extension, clean.width, clean.height)
+
+
+def public_name(stored_name: str) -> str:
+    """Where the public copy of a stored file lives: beside it, ``<name>.public<ext>``.
+
+    Derived from the stored name (ours, never the uploader's), so finding a photo's public copy
+    needs no column and no query.
+    """
+    stem, dot, extension = stored_name.rpartition(".")
+    if not dot or "/" in extension:
+        return f"{stored_name}.public"
+    return f"{stem}.public.{extension}"
+
+
+def store_public_copy(storage: Storage, stored_name: str, file: IO[bytes], *, max_side: int = 1600) -> str:
+    """Write the EXIF-free copy of a checked picture beside the original; its stored name.
+
+    The original stays untouched as evidence (its GPS and time are part of the record); the
+    copy is what citizens and Open311 clients get, so no camera, owner or position leaks.
+    """
+    copy = public_copy(file, max_side=max_side)
+    return storage.save(public_name(stored_name), ContentFile(copy.content))
 
 
 _UNSAFE = re.compile(r"[^\w.\-()（）]+", re.UNICODE)

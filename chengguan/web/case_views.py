@@ -27,6 +27,14 @@ from chengguan.cases.models import AttachmentKind, Case, CaseEvent
 from chengguan.cases.services import CaseError, StaleCase, TransitionInput
 from chengguan.cases.workflow import BY_ACTION, ROLE_LABELS, STATUS_LABELS, Role, Status, WorkflowError
 from chengguan.org.models import StaffRole
+from chengguan.security import policy
+from chengguan.security.privacy import (
+    PERSONAL_FIELDS,
+    log_personal_data_view,
+    mask_contact,
+    mask_phones_in_text,
+    shown_actor_name,
+)
 from chengguan.web.access import any_staff, command_only, handler_only, inspector_only, page_for, viewer
 from chengguan.web.panels import Choices, action_forms, make_form
 
@@ -112,6 +120,8 @@ def inspector_report(request: HttpRequest) -> HttpResponse:
         form.add_error(error.field if error.field in form.fields else None, str(error))
         return inspector(request, form=form, status=400)
     messages.success(request, _("已上报，案件编号 %(code)s。") % {"code": case.code})
+    if form.location_from_photo:
+        messages.info(request, _("未定位或选点：案件位置取自照片中的拍摄位置。"))
     return redirect("web:inspector")
 
 
@@ -266,15 +276,19 @@ def _detail_context(
     events = selectors.timeline(case)
     forms = action_forms(current, case, bound=bound)
     duplicates = _duplicates(case, forms)
-    # A citizen's contact details are for the command centre only (to call back).
-    citizen = selectors.citizen_contact(case) if current.is_command else None
+    citizen = _citizen(request, case) if current.is_command else None
+    revealed = bool(citizen and citizen["revealed"])
     return {
         "case": case,
+        "revealed": revealed,
+        "description": case.description if revealed else mask_phones_in_text(case.description),
         "status_label": STATUS_LABELS[case.status_enum],
         "light": selectors.light_of(case, calendar, timezone.now()),
         "events": [
             {
                 "event": e,
+                "actor": e.actor_name if revealed else shown_actor_name(e.actor_name, e.actor_role),
+                "note": e.note if revealed else mask_phones_in_text(e.note),
                 "role": role_label(e.actor_role),
                 "from_label": status_label(e.from_status) if e.from_status else "",
                 "to_label": status_label(e.to_status),
@@ -296,6 +310,23 @@ def _detail_context(
         "here": safe_next(request, reverse("web:case", args=[case.code])),
         **map_settings(),
     }
+
+
+def _citizen(request: HttpRequest, case: Case) -> dict[str, Any] | None:
+    """The reporter's contact for the command centre: masked, unless a post that calls
+    citizens back asks to see it (``?reveal=contact``), which is logged with who, when and
+    which case before the values reach the page."""
+    contact = selectors.citizen_contact(case)
+    if contact is None or not (contact.name or contact.phone or contact.email):
+        return None
+    may_reveal = policy.may_reveal_contact(policy.request_post(request))
+    if may_reveal and request.method == "GET" and request.GET.get("reveal") == "contact":
+        shown = [name for name in PERSONAL_FIELDS if getattr(contact, name)]
+        log_personal_data_view(request.user, case, shown, "web:case", request=request)
+        values = {"name": contact.name, "phone": contact.phone, "email": contact.email}
+        return {**values, "revealed": True, "may_reveal": True}
+    masked = mask_contact(contact.name, contact.phone, contact.email)
+    return {**masked, "revealed": False, "may_reveal": may_reveal}
 
 
 @require_GET
