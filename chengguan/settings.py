@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A database that cannot be reached is a clean 503 (page, API or Open311 error), not a 500.
+    "chengguan.core.middleware.DatabaseUnavailableMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a refused sign-in into the lock-out page
 ]
 
@@ -115,6 +117,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", DEFAULT_SQLITE),
         conn_max_age=int(os.environ.get("CHENGGUAN_CONN_MAX_AGE", "0")),
+        # A persistent connection cut by a database restart is replaced on the next request.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

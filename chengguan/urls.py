@@ -10,6 +10,9 @@ admin.site.site_header = "城管 Chengguan"
 admin.site.site_title = "城管 Chengguan"
 admin.site.index_title = "综合管理"
 
+# A lost database met outside any view is a 503 too (chengguan.core.middleware).
+handler500 = "chengguan.core.middleware.server_error"
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
