@@ -537,3 +537,49 @@ def measures(run: AssessmentRun | None = None, status: str | None = None) -> Que
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-run__period_start", "kind", "id")
+
+
+# ---------------------------------------------------------------- inspection pages
+
+
+def inspection_list(
+    visible: QuerySet[Any], *, mode: str = "", unit_id: int | None = None, month: dt.date | None = None
+) -> QuerySet[Any]:
+    """Inspections the viewer may see, filtered by mode, unit (either side) and month, newest first."""
+    qs = visible.select_related("inspecting_unit", "inspected_unit").annotate(
+        finding_count=Count("findings", distinct=True), check_count=Count("checks", distinct=True)
+    )
+    if mode:
+        qs = qs.filter(mode=mode)
+    if unit_id is not None:
+        qs = qs.filter(Q(inspected_unit_id=unit_id) | Q(inspecting_unit_id=unit_id))
+    if month is not None:
+        following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        qs = qs.filter(date__gte=month, date__lt=following)
+    return qs.order_by("-date", "-id")
+
+
+def inspection_findings(inspection_id: int) -> list[Finding]:
+    return list(
+        Finding.objects.filter(inspection_id=inspection_id)
+        .select_related("item", "unit", "case", "repeat_of", "repeat_of__item")
+        .prefetch_related("photos")
+        .order_by("found_at", "id")
+    )
+
+
+def finding_detail(visible: QuerySet[Finding], finding_id: int) -> Finding | None:
+    return (
+        visible.select_related(
+            "item",
+            "unit",
+            "case",
+            "inspection",
+            "inspection__inspecting_unit",
+            "inspection__inspected_unit",
+            "repeat_of",
+            "repeat_of__item",
+        )
+        .filter(pk=finding_id)
+        .first()
+    )

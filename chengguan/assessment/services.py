@@ -353,7 +353,8 @@ def track_of(unit: OrgUnit) -> str | None:
     return None
 
 
-def _validate_finding(inspection: Inspection, data: FindingInput) -> OrgUnit:
+def validate_finding(inspection: Inspection, data: FindingInput) -> OrgUnit:
+    """The unit the finding is charged to, or :class:`AssessmentError` naming the bad field."""
     unit = data.unit or inspection.inspected_unit
     if unit is None:
         raise AssessmentError("请指定责任单位。", "unit")
@@ -368,6 +369,9 @@ def _validate_finding(inspection: Inspection, data: FindingInput) -> OrgUnit:
         raise AssessmentError("该条目所属的考评标准已停用。", "item")
     if data.quantity <= 0:
         raise AssessmentError("数量应大于 0。", "quantity")
+    # A few minutes of slack: a phone's clock may run slightly ahead of the server's.
+    if data.found_at > timezone.now() + dt.timedelta(minutes=10):
+        raise AssessmentError("发现时间不能晚于当前时间。", "found_at")
     if (data.lat is None) != (data.lon is None):
         raise AssessmentError("经纬度必须同时填写。", "lat")
     if data.lat is not None and not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180):  # type: ignore[operator]
@@ -381,7 +385,7 @@ def record_finding(inspection: Inspection, data: FindingInput, user: Any = None)
     """A finding with its photos and, if asked, a case reported through the case workflow."""
     from chengguan.cases import services as cases
 
-    unit = _validate_finding(inspection, data)
+    unit = validate_finding(inspection, data)
     grid_code = data.grid_code.strip()
     if data.lat is not None and not grid_code:
         where = cases.locate(data.lat, data.lon)
@@ -1016,6 +1020,47 @@ def follow_up(
     if not note.strip():
         raise AssessmentError("请填写跟进说明。", "note")
     return _follow(measure, body, to_status, note.strip(), user, at or timezone.now())
+
+
+def follow_up_finding(
+    finding: Finding,
+    inspecting_unit: OrgUnit,
+    day: dt.date,
+    result: str,
+    *,
+    note: str = "",
+    penalize: bool = True,
+    lead_inspector: Staff | None = None,
+    user: Any = None,
+    at: dt.datetime | None = None,
+) -> FindingCheck:
+    """A 追踪督查 of one earlier finding: the follow-up inspection and its check, both or neither.
+
+    The follow-up inspects the unit the finding was charged to; "not put right" also records a
+    repeat finding (penalised again in the period of the check) unless ``penalize`` is off.
+    """
+    if finding.status == FindingStatus.RECTIFIED:
+        raise AssessmentError("该问题已确认整改，无需再督查。", "finding")
+    if day < finding.found_at.astimezone(timezone.get_current_timezone()).date():
+        raise AssessmentError("督查日期不能早于问题发现日期。", "date")
+    if day > timezone.localdate():
+        raise AssessmentError("督查日期不能晚于今天。", "date")
+    data = InspectionInput(
+        mode=InspectionMode.FOLLOW_UP,
+        title=f"追踪督查：{finding.item.title}"[:100],
+        inspecting_unit=inspecting_unit,
+        inspected_unit=finding.unit,
+        date=day,
+        lead_inspector=lead_inspector,
+        note=note,
+    )
+    if at is None and day != timezone.localdate():
+        # A check entered later is dated on the day of the visit (noon), so its repeat finding
+        # falls in that day's assessment period.
+        at = dt.datetime.combine(day, dt.time(12), tzinfo=timezone.get_current_timezone())
+    with transaction.atomic():
+        inspection = record_inspection(data, user)
+        return record_check(inspection, finding, result, note=note, at=at, penalize=penalize)
 
 
 def pending_findings(unit: OrgUnit) -> Any:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chengguan.assessment import views
+from chengguan.assessment import inspection_views, views
 
 app_name = "assessment"
 urlpatterns = [
@@ -15,4 +15,15 @@ urlpatterns = [
     path("lines/<int:line_id>/", views.line_view, name="line"),
     path("measures/", views.measure_list, name="measures"),
     path("measures/<int:measure_id>/follow-up", views.measure_follow_up, name="follow_up"),
+    path("inspections/", inspection_views.inspection_list, name="inspections"),
+    path("inspections/new", inspection_views.inspection_create, name="inspection_create"),
+    path("inspections/<int:inspection_id>/", inspection_views.inspection_view, name="inspection"),
+    path(
+        "inspections/<int:inspection_id>/findings/new",
+        inspection_views.finding_create,
+        name="finding_create",
+    ),
+    path("findings/<int:finding_id>/", inspection_views.finding_view, name="finding"),
+    path("findings/<int:finding_id>/follow-up", inspection_views.finding_follow_up, name="finding_follow_up"),
+    path("photos/<str:token>", inspection_views.finding_photo, name="photo"),
 ]
