@@ -139,7 +139,7 @@ def test_bad_inspections_are_refused_in_chinese_and_nothing_is_saved(world: Worl
     assert not Inspection.objects.exists()
 
 
-def test_bad_findings_are_refused_and_leave_no_finding_photo_or_case(world: World, settings, tmp_path) -> None:
+def test_bad_findings_are_refused_and_leave_nothing(world: World, settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path
     w = world
     client = client_of(w, "assessor")
@@ -251,9 +251,8 @@ def test_who_may_create_and_who_sees_what(world: World) -> None:
     assert d1_handler.post(reverse("assessment:finding_create", args=[of_d1.pk]), {}).status_code == 403
 
     # Inspection staff record in their own unit's name, not another's.
-    refused = t1_inspector.post(
-        reverse("assessment:inspection_create"), cross_form(w, inspecting_unit=w.t2.pk, inspected_unit=w.t1.pk)
-    )
+    swapped = cross_form(w, inspecting_unit=w.t2.pk, inspected_unit=w.t1.pk)
+    refused = t1_inspector.post(reverse("assessment:inspection_create"), swapped)
     assert refused.status_code == 400 and "不在可用的选项中" in refused.content.decode()
     assert t1_inspector.post(reverse("assessment:inspection_create"), cross_form(w)).status_code == 302
     assert Inspection.objects.filter(inspecting_unit=w.t1, mode="cross").count() == 1
@@ -267,9 +266,10 @@ def test_who_may_create_and_who_sees_what(world: World) -> None:
 def test_list_filters_by_mode_unit_and_month_and_answers_htmx_with_the_table(world: World) -> None:
     w = world
     client = client_of(w, "assessor")
-    services.record_inspection(services.InspectionInput("daily", "三月日常", w.bureau, dt.date(2026, 3, 5), w.t1))
-    services.record_inspection(services.InspectionInput("self", "四月自查", w.t2, dt.date(2026, 4, 5), w.t2))
-    services.record_inspection(services.InspectionInput("special", "四月专项", w.bureau, dt.date(2026, 4, 9)))
+    make = services.InspectionInput
+    services.record_inspection(make("daily", "三月日常", w.bureau, dt.date(2026, 3, 5), w.t1))
+    services.record_inspection(make("self", "四月自查", w.t2, dt.date(2026, 4, 5), w.t2))
+    services.record_inspection(make("special", "四月专项", w.bureau, dt.date(2026, 4, 9)))
     url = reverse("assessment:inspections")
 
     def titles(**query: object) -> set[str]:
@@ -294,7 +294,8 @@ def test_published_evidence_photo_is_open_to_readers_of_the_run(world: World, se
     w = world
     from chengguan.cases.forms import check_photo
 
-    finding = w.finding("Z1", w.t1, at("2026-03-03"), photos=[check_photo(upload(photo_bytes(gps=(31.5, 120.25))))])
+    photo = check_photo(upload(photo_bytes(gps=(31.5, 120.25))))
+    finding = w.finding("Z1", w.t1, at("2026-03-03"), photos=[photo])
     token = finding.photos.get().token
     other = add_staff(w, "d1_handler", "handler", w.d1)
     assert other.get(reverse("assessment:photo", args=[token])).status_code == 404  # not yet published
