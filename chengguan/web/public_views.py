@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from chengguan.api.auth import client_address, parse_rate
 from chengguan.cases import selectors, services
 from chengguan.cases.forms import ComplaintForm, FollowForm, RateForm, attach_photos
 from chengguan.cases.models import AttachmentKind, CaseEvent, CitizenContact
@@ -18,6 +23,38 @@ from chengguan.cases.workflow import WorkflowError
 from chengguan.web.case_views import map_settings
 
 SESSION_KEY = "chengguan_complaint"
+# Submissions per client address and form (complain, follow, rate) in a fixed window: enough
+# for a citizen, too few to flood the queue with complaints or to guess follow codes.
+DEFAULT_PUBLIC_RATE = "20/h"
+
+
+def over_public_rate(request: HttpRequest, form: str) -> float | None:
+    """Count one submission of ``form`` from this address; seconds to wait when over the limit.
+
+    The address is read through the trusted proxies as the API's anonymous limit reads it, so
+    citizens behind one proxy are not one person; the counter lives in Django's cache (shared
+    once a deployment configures Redis).
+    """
+    limit, period = parse_rate(getattr(settings, "CHENGGUAN_PUBLIC_FORM_RATE", DEFAULT_PUBLIC_RATE))
+    now = time.time()
+    key = f"cg-public:{form}:{client_address(request)}:{int(now // period)}"
+    if cache.add(key, 1, timeout=period + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window expired between add and incr
+            cache.add(key, 1, timeout=period + 1)
+            count = 1
+    return period - (now % period) if count > limit else None
+
+
+def _too_many(request: HttpRequest, wait: float) -> HttpResponse:
+    minutes = max(1, round(wait / 60))
+    messages.error(request, _("提交过于频繁，请 %(minutes)s 分钟后再试。") % {"minutes": minutes})
+    response = _page(request, status=429)
+    response["Retry-After"] = str(int(wait) + 1)
+    return response
 
 
 def _page(
@@ -48,6 +85,9 @@ def public(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def complain(request: HttpRequest) -> HttpResponse:
+    wait = over_public_rate(request, "complain")
+    if wait is not None:
+        return _too_many(request, wait)
     form = ComplaintForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, complaint=form, status=400)
@@ -77,6 +117,9 @@ def complain_done(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def follow(request: HttpRequest) -> HttpResponse:
+    wait = over_public_rate(request, "follow")
+    if wait is not None:
+        return _too_many(request, wait)
     form = FollowForm(request.POST)
     if not form.is_valid():
         return _page(request, follow=form, status=400)
@@ -94,6 +137,9 @@ def follow(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def rate(request: HttpRequest) -> HttpResponse:
+    wait = over_public_rate(request, "rate")
+    if wait is not None:
+        return _too_many(request, wait)
     form = RateForm(request.POST)
     follow_form = FollowForm(request.POST)
     code, token = request.POST.get("code", ""), request.POST.get("token", "")
