@@ -145,7 +145,11 @@ def read_features(
         number = index + 1
         properties = {name: _plain(field_data[i][index]) for i, name in enumerate(fields)}
         raw = wkb[index]
-        geom = shapely.from_wkb(raw) if raw is not None else None
+        try:
+            geom = shapely.from_wkb(raw) if raw is not None else None
+        except shapely.errors.GEOSException as exc:  # e.g. a ring of two points, found by fuzzing
+            problems.append(f"第 {number} 个要素的几何图形无效（{exc}）")
+            continue
         if geom is None or geom.is_empty:
             problems.append(f"第 {number} 个要素没有几何图形")
             continue
