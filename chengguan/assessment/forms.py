@@ -70,7 +70,9 @@ class InspectionForm(forms.Form):
         required=False,
         help_text=_("对调互查时为被检查的另一单位（辖区）；专项检查跨多个单位时可留空"),
     )
-    date = forms.DateField(label=_("检查日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label=_("检查日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     members = forms.CharField(label=_("检查人员"), max_length=200, required=False)
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -198,7 +200,7 @@ class FindingForm(forms.Form):
     address = forms.CharField(label=_("地址"), max_length=200, required=False)
     responsible_person = forms.CharField(label=_("直接责任人"), max_length=50, required=False)
     rectify_by = forms.DateField(
-        label=_("整改期限"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("整改期限"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     create_case = forms.BooleanField(label=_("同时转立案件（进入案件办理流程）"), required=False)
     case_category = forms.ModelChoiceField(
@@ -271,7 +273,9 @@ class FollowUpForm(forms.Form):
     """追踪督查 of one finding: who checked, when, and whether it was put right."""
 
     inspecting_unit = UnitField(label=_("督查单位"), queryset=OrgUnit.objects.none())
-    date = forms.DateField(label=_("督查日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label=_("督查日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     result = forms.ChoiceField(label=_("整改结果"), choices=CheckResult.choices, widget=forms.RadioSelect)
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     penalize = forms.BooleanField(label=_("未整改的按原条目再次扣分"), required=False, initial=True)
