@@ -47,10 +47,14 @@ class Light(models.TextChoices):
 
 
 class Case(models.Model):
-    code = models.CharField(_("案件编号"), max_length=20, unique=True)
-    channel = models.CharField(_("来源"), max_length=12, choices=Channel.choices, db_index=True)
+    # Unique through Meta.constraints, not unique=True: on PostgreSQL that would add a second
+    # (varchar_pattern_ops) index on every insert, for prefix searches no query makes.
+    code = models.CharField(_("案件编号"), max_length=20)
+    channel = models.CharField(_("来源"), max_length=12, choices=Channel.choices)
+    # Index-free foreign keys below are served by a composite index (see Meta and the
+    # dashboard's case indexes): each index is written on every one of 10⁷ yearly inserts.
     category = models.ForeignKey(
-        Category, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="cases"
+        Category, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="cases", db_index=False
     )
     description = models.TextField(_("问题描述"), max_length=4000)
     address = models.CharField(_("地址"), max_length=200, blank=True)
@@ -63,8 +67,9 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases_here",
+        db_index=False,
     )
-    unit_grid = models.CharField(_("单元网格"), max_length=32, blank=True, db_index=True)
+    unit_grid = models.CharField(_("单元网格"), max_length=32, blank=True)
     area_grid = models.CharField(_("区域网格"), max_length=32, blank=True)
     responsibility_grid = models.CharField(_("责任网格"), max_length=32, blank=True)
     management_grid = models.CharField(_("管理网格"), max_length=32, blank=True)
@@ -102,6 +107,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="lead_cases",
+        db_index=False,
     )
     co_handlers = models.ManyToManyField(
         OrgUnit, verbose_name=_("协办单位"), blank=True, related_name="co_cases"
@@ -114,6 +120,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="inspection_tasks",
+        db_index=False,
     )
     duplicate_of = models.ForeignKey(
         "self",
@@ -122,8 +129,9 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="duplicates",
+        db_index=False,
     )
-    status = models.CharField(_("状态"), max_length=20, choices=STATUS_CHOICES, db_index=True)
+    status = models.CharField(_("状态"), max_length=20, choices=STATUS_CHOICES)
     step = models.CharField(_("当前计时环节"), max_length=10, blank=True)
     step_started_at = models.DateTimeField(_("环节开始"), null=True, blank=True)
     step_limit_hours = models.DecimalField(
@@ -158,10 +166,27 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-reported_at"]
+        constraints = [models.UniqueConstraint(fields=["code"], name="case_code_unique")]
         indexes = [
+            # Also every lookup by status alone (its leading column).
             models.Index(fields=["status", "deadline"], name="case_queue"),
+            # Also every lookup by lead unit alone (the PROTECT check, the unit pages).
             models.Index(fields=["lead_unit", "status"], name="case_unit_inbox"),
+            # Also every lookup by category alone.
             models.Index(fields=["category", "reported_at"], name="case_category_time"),
+            models.Index(fields=["unit_grid"], name="case_unit_grid"),
+            # Almost every row has no inspector task and is nobody's duplicate: partial
+            # indexes cost nothing on those inserts and still answer "= some id".
+            models.Index(
+                fields=["assigned_inspector"],
+                name="case_inspector_task",
+                condition=models.Q(assigned_inspector__isnull=False),
+            ),
+            models.Index(
+                fields=["duplicate_of"],
+                name="case_duplicate_of",
+                condition=models.Q(duplicate_of__isnull=False),
+            ),
         ]
         verbose_name = _("案件")
         verbose_name_plural = _("案件")

@@ -21,7 +21,19 @@ from itertools import groupby
 from typing import Any
 
 from django.db.models import Case as SqlCase
-from django.db.models import DecimalField, ExpressionWrapper, F, Max, Min, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -255,6 +267,7 @@ class QueueFilters:
     status: str = OPEN_FILTER
     category_id: int | None = None
     territory_id: int | None = None
+    lead_unit_id: int | None = None
     light: LightFilter | None = None
     channel: str = ""
     q: str = ""
@@ -309,7 +322,13 @@ def command_queue(
     """The command centre's work list: filtered, most urgent deadline first, one page.
 
     One query for the rows (page size + 1 to know whether a next page exists: no COUNT over
-    a million rows), plus one per distinct limit pair only when filtering by yellow/green.
+    a million rows), one each for the page's categories, territories and lead units, plus one
+    for the distinct limit pairs only when filtering by yellow/green.
+
+    The category is fetched for the page rather than joined: with the join SQLite's planner
+    starts from the category table and sorts all open cases (1.7 s at a million cases);
+    alone, the case table is read in deadline order from the open-case index and stops
+    after one page.
     """
     filters = filters or QueueFilters()
     now = now or timezone.now()
@@ -322,6 +341,8 @@ def command_queue(
         qs = qs.filter(category_id=filters.category_id)
     if filters.territory_id:
         qs = qs.filter(territory_id=filters.territory_id)
+    if filters.lead_unit_id:
+        qs = qs.filter(lead_unit_id=filters.lead_unit_id)
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
     if filters.q:
@@ -331,16 +352,20 @@ def command_queue(
     page = max(1, filters.page)
     offset = (page - 1) * page_size
     cases = list(
-        qs.select_related("category", "territory", "lead_unit")
-        .defer(
-            "description",
-            "tags",
-            "category__legal_basis",
-            "category__registration_criteria",
-            "category__closure_criteria",
-            "category__shipped",
-        )
-        .order_by(F("deadline").asc(nulls_last=True), "-reported_at", "pk")[offset : offset + page_size + 1]
+        qs.defer("description", "tags").order_by(F("deadline").asc(nulls_last=True), "-reported_at", "pk")[
+            offset : offset + page_size + 1
+        ]
+    )
+    prefetch_related_objects(
+        cases,
+        Prefetch(
+            "category",
+            queryset=Category.objects.defer(
+                "legal_basis", "registration_criteria", "closure_criteria", "shipped"
+            ),
+        ),
+        "territory",
+        "lead_unit",
     )
     has_next = len(cases) > page_size
     rows = [
@@ -633,7 +658,8 @@ def public_case(code: str, token: str) -> PublicCase | None:
     if not code or not token:
         return None
     contact = CitizenContact.objects.filter(case__code=code).select_related("case__category").first()
-    if contact is None or not secrets.compare_digest(contact.follow_token, token):
+    # Bytes: compare_digest refuses str with non-ASCII characters, and a citizen may type any.
+    if contact is None or not secrets.compare_digest(contact.follow_token.encode(), token.encode()):
         return None
     case = contact.case
     events = CaseEvent.objects.filter(case=case).order_by("seq").values_list("action", "at")

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
-from chengguan.calendar.selectors import work_calendar
 from chengguan.cases import deadlines, notify, workflow
+from chengguan.cases.config import intake_config
 from chengguan.cases.models import (
     PUBLIC_CHANNELS,
+    Attachment,
+    AttachmentKind,
     Case,
     CaseEvent,
     Channel,
@@ -30,7 +34,7 @@ from chengguan.cases.models import (
     Urgency,
 )
 from chengguan.cases.workflow import STEP_OF_STATUS, Actor, CaseFacts, Role, Status
-from chengguan.catalog.limits import choose_limit
+from chengguan.catalog.limits import LimitRow, choose_limit
 from chengguan.catalog.models import Category
 from chengguan.catalog.selectors import time_limit_rows
 from chengguan.org.models import OrgUnit, Staff
@@ -148,12 +152,20 @@ def _next_code(day: dt.date) -> str:
     return f"{day:%Y%m%d}{row[0]:05d}"
 
 
-def _limit(category: Category, step: str | None, area_class: str, work_kind: str) -> Decimal | None:
+def _limit(
+    category: Category,
+    step: str | None,
+    area_class: str,
+    work_kind: str,
+    rows: Sequence[LimitRow] | None = None,
+) -> Decimal | None:
     if not step:
         return None
-    # time_limit_rows reads a prefetch of the category's limits when the caller made one
-    # (``prefetch_related("time_limits")``), else it costs one query.
-    chosen = choose_limit(time_limit_rows(category), step, area_class, work_kind)
+    # ``rows`` come from the per-process intake snapshot; without them, time_limit_rows reads
+    # a prefetch of the category's limits when the caller made one, else it costs one query.
+    if rows is None:
+        rows = time_limit_rows(category)
+    chosen = choose_limit(rows, step, area_class, work_kind)
     return chosen.hours if chosen is not None else FALLBACK_LIMITS[step]
 
 
@@ -176,18 +188,35 @@ def _validate_report(data: ReportInput) -> None:
         raise CaseError("只有巡查员可以当场自行处置。", "self_handled")
 
 
-def report(data: ReportInput, *, calendar: Any = None, locator: Any = None) -> Case:
+def report(
+    data: ReportInput,
+    *,
+    calendar: Any = None,
+    locator: Any = None,
+    photos: Sequence[PhotoLike] = (),
+) -> Case:
     """A new case from any channel. Located, clocked and recorded with its first event.
 
-    ``calendar`` and ``locator`` let a batch reuse the working calendar and the grid locator
-    it fetched once (each costs a query per call otherwise).
+    The working calendar, the grid locator and the time limits come from the per-process
+    snapshot (``cases.config``), checked for changes with one query. A batch that fetched
+    ``calendar`` and ``locator`` itself (an import, the intake benchmark) may pass them to skip
+    that query (the locator only matters for a report with a point); the category's limits
+    then come from its ``time_limits`` prefetch.
+
+    ``photos`` (checked pictures: ``upload``, ``content_type``, ``extension``) are stored with
+    the first event in the same transaction; if anything fails, no row and no file remain.
     """
     _validate_report(data)
     at = data.at or timezone.now()
-    where = locate(data.lat, data.lon, locator=locator)
+    rows: Sequence[LimitRow] | None = None
+    located = data.lat is None or locator is not None  # nothing (more) to look up for the point
+    if calendar is None or not located:
+        config, rows = intake_config(data.category.pk)
+        calendar = calendar if calendar is not None else config.calendar
+        locator = locator if locator is not None else config.locator
+    where = locate(data.lat, data.lon, locator=locator) if locator is not None else Location()
     if where is None:
         raise CaseError("该位置不在本区网格范围内，请确认位置。", "lat")
-    calendar = calendar or work_calendar()
     status = Status.SELF_HANDLED if data.self_handled else Status.REPORTED
     round_the_clock = data.category.round_the_clock or data.urgency == Urgency.URGENT
     step = STEP_OF_STATUS[status]
@@ -195,11 +224,14 @@ def report(data: ReportInput, *, calendar: Any = None, locator: Any = None) -> C
         calendar,
         step,
         at,
-        _limit(data.category, step, data.area_class, data.work_kind),
+        _limit(data.category, step, data.area_class, data.work_kind, rows),
         round_the_clock=round_the_clock,
     )
-    with transaction.atomic():
-        local_day = timezone.localtime(at).date()
+    local_day = timezone.localtime(at).date()
+    with _storing(), transaction.atomic():
+        # Everything above ran outside the transaction; the day counter's row lock (taken in
+        # _next_code, the first statement here) serialises every report of the day, so it
+        # is held only for the inserts below.
         case = Case.objects.create(
             code=_next_code(local_day),
             channel=data.channel,
@@ -239,7 +271,7 @@ def report(data: ReportInput, *, calendar: Any = None, locator: Any = None) -> C
                 email=citizen.email.strip(),
                 follow_token=secrets.token_urlsafe(12),
             )
-        _append(
+        first = _append(
             case,
             action="self_handle" if data.self_handled else "report",
             label="上报并自行处置" if data.self_handled else "上报",
@@ -257,7 +289,102 @@ def report(data: ReportInput, *, calendar: Any = None, locator: Any = None) -> C
             data={"channel": data.channel},
             seq=1,  # a new case: no query for the last sequence number
         )
+        for photo in photos:
+            attach(
+                case,
+                photo.upload,
+                AttachmentKind.BEFORE,
+                content_type=photo.content_type,
+                extension=photo.extension,
+                event=first,
+            )
     return case
+
+
+# -- photos ----------------------------------------------------------------------------------
+
+
+class PhotoLike(Protocol):
+    """A checked picture (``cases.forms.CheckedPhoto`` is one): the forms check, we store."""
+
+    upload: Any
+    content_type: str
+    extension: str
+
+
+PHOTO_EXTENSIONS = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+
+# Files stored by attach() in the services' transaction on this thread, deleted if it fails.
+_stored = threading.local()
+
+
+@contextmanager
+def _storing() -> Iterator[None]:
+    """Around a service's transaction: the files attach() stores in it are removed again when
+    the transaction does not commit, so a failed write leaves neither a row nor a file.
+
+    (A caller that wraps a service in a transaction of its own and rolls that back later is
+    outside this guarantee: pass the photos to the service instead.)
+    """
+    names: list[str] = []
+    stack = getattr(_stored, "stack", None)
+    if stack is None:
+        stack = _stored.stack = []
+    stack.append(names)
+    try:
+        yield
+    except BaseException:
+        storage = Attachment._meta.get_field("file").storage
+        for name in names:
+            storage.delete(name)
+        raise
+    finally:
+        stack.pop()
+
+
+def attach(
+    case: Case,
+    file: Any,
+    kind: str,
+    *,
+    content_type: str,
+    extension: str,
+    event: CaseEvent | None = None,
+) -> Attachment:
+    """Store one checked photo of ``case`` (optionally of one of its events) and its row.
+
+    Call it inside the transaction of the step it belongs to (``report``/``transition`` do so
+    for their ``photos``): the bytes go to Django's storage under a name of our own (never the
+    uploader's), the row follows; if the row or anything later in a service's transaction
+    fails, the stored file is deleted again.
+    """
+    if kind not in AttachmentKind.values:
+        raise CaseError(f"未知的照片类型“{kind}”。", "photos")
+    if PHOTO_EXTENSIONS.get(extension) != content_type:
+        raise CaseError("照片格式无效，请上传 JPG、PNG 或 WebP 图片。", "photos")
+    size = getattr(file, "size", None)
+    attachment = Attachment(
+        case=case,
+        event=event,
+        kind=kind,
+        token=secrets.token_hex(16),
+        extension=extension,
+        content_type=content_type,
+        size=size or 0,
+        original_name=(getattr(file, "name", "") or "")[:200],
+    )
+    storage = attachment.file.storage
+    attachment.file.save(f"{attachment.token}{extension}", file, save=False)
+    stack = getattr(_stored, "stack", None)
+    if stack:
+        stack[-1].append(attachment.file.name)
+    try:
+        attachment.save()
+    except BaseException:
+        if not stack:  # no service around us to clean up
+            storage.delete(attachment.file.name)
+        raise
+    return attachment
 
 
 def _append(
@@ -353,16 +480,24 @@ def actor_on(roles: frozenset[Role], staff: Staff | None, case: Case, *, is_repo
 
 
 def transition(
-    case_id: int, change: TransitionInput, user: Any, *, calendar: Any = None, routes: Any = None
+    case_id: int,
+    change: TransitionInput,
+    user: Any,
+    *,
+    calendar: Any = None,
+    routes: Any = None,
+    photos: Sequence[PhotoLike] = (),
+    photo_kind: str = AttachmentKind.AFTER,
 ) -> Case:
     """Take one workflow action on a case, or raise WorkflowError / CaseError / StaleCase.
 
     A batch (bulk dispatch) may pass the working ``calendar`` and the routing index
-    (``routing.services.load_index()``, as ``routes``) it loaded once.
+    (``routing.services.load_index()``, as ``routes``) it loaded once; otherwise both come
+    from per-process caches that notice changes. ``photos`` are stored with the new event in
+    the same transaction (see :func:`report`).
     """
     who = Who.of(user)
-    calendar = calendar or work_calendar()
-    with transaction.atomic():
+    with _storing(), transaction.atomic():
         try:
             case = Case.objects.select_for_update().select_related("category").get(pk=case_id)
         except Case.DoesNotExist:
@@ -381,6 +516,10 @@ def transition(
         )
         at = change.at or timezone.now()
         before = case.deadline
+        # The snapshot check reads the calendar and this category's limits (one query).
+        config, limit_rows = intake_config(case.category_id)
+        if calendar is None:
+            calendar = config.calendar
         event_data = dict(change.data)
         _apply_effects(case, step, change, at, event_data, routes)
         target = step.target or case.status_enum
@@ -399,7 +538,7 @@ def transition(
             step.clock,
             at,
             new_step=new_step,
-            new_limit=_limit(case.category, new_step, case.area_class, case.work_kind),
+            new_limit=_limit(case.category, new_step, case.area_class, case.work_kind, limit_rows),
             extra_hours=change.extension_hours or Decimal(0),
         )
         if step.action == "report_back":
@@ -439,6 +578,15 @@ def transition(
             after=case.deadline,
             data=event_data,
         )
+        for photo in photos:
+            attach(
+                case,
+                photo.upload,
+                photo_kind,
+                content_type=photo.content_type,
+                extension=photo.extension,
+                event=event,
+            )
         # Sent after the commit, through the queue: a failing notifier never undoes this step.
         notify.after_transition(case, event)
     return case
@@ -446,7 +594,8 @@ def transition(
 
 def _token_matches(case: Case, token: str) -> bool:
     stored = CitizenContact.objects.filter(case=case).values_list("follow_token", flat=True).first()
-    return stored is not None and secrets.compare_digest(stored, token)
+    # Bytes: compare_digest refuses str with non-ASCII characters, and a citizen may type any.
+    return stored is not None and secrets.compare_digest(stored.encode(), token.encode())
 
 
 def _apply_effects(

@@ -1,10 +1,19 @@
-"""Routing against the rules in the database."""
+"""Routing against the rules in the database.
+
+The rule index is built once per process and rebuilt when the rules change: every dispatch
+reads the rules' markers (how many there are and when one was last changed, and the same for
+their co-handler links) in one query, so a rule changed through any app server is used by the
+next dispatch everywhere, without a restart.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch
 
 from chengguan.catalog.models import Category
@@ -30,6 +39,47 @@ def load_index() -> RuleIndex:
     )
 
 
+_lock = threading.Lock()
+_cached: tuple[tuple[Any, ...], RuleIndex] | None = None
+
+
+def _rules_key() -> tuple[Any, ...]:
+    q = connection.ops.quote_name
+    rules = q(RoutingRule._meta.db_table)
+    links = q(RoutingRule.co_handlers.through._meta.db_table)
+    # A new or edited rule moves MAX(updated_at) (every write path saves the rule, bulk
+    # imports included), a deleted one the count. Co-handler links carry no time: an added
+    # link gets a higher id (ids are never reused: AUTOINCREMENT on SQLite, sequences on
+    # PostgreSQL), a removed one lowers the count.
+    sql = (
+        f"SELECT (SELECT COUNT(*) FROM {rules}), (SELECT MAX(updated_at) FROM {rules}), "
+        f"(SELECT COUNT(*) FROM {links}), (SELECT MAX(id) FROM {links})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return (connection.alias, connection.settings_dict.get("NAME"), *row)
+
+
+def current_index() -> RuleIndex:
+    """The routing index of the rules as they are now (one query unless they changed)."""
+    global _cached
+    key = _rules_key()
+    cached = _cached
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    index = load_index()  # read after the key: never older than it
+    with _lock:
+        _cached = (key, index)
+    return index
+
+
+def forget_index() -> None:
+    global _cached
+    with _lock:
+        _cached = None
+
+
 @dataclass(frozen=True)
 class RouteAnswer:
     lead_unit: OrgUnit
@@ -46,7 +96,7 @@ def route(
     index: RuleIndex | None = None,
 ) -> RouteAnswer | None:
     """The units that handle ``category`` at a place, and the rule that decided it."""
-    found = (index or load_index()).route(
+    found = (index or current_index()).route(
         category.pk, Place(territory_id=territory.pk if territory else None, grid_codes=tuple(grid_codes))
     )
     if found is None:

@@ -37,7 +37,7 @@ class World:
         change = services.TransitionInput(action=action, at=when, **kw)
         return services.transition(case.pk, change, self.users[who] if who else None)
 
-    def report(self, when: dt.datetime, **kw) -> Case:
+    def report(self, when: dt.datetime, photos=(), **kw) -> Case:
         data = dict(
             category=self.category,
             description="主干道旁成堆垃圾",
@@ -51,7 +51,7 @@ class World:
             at=when,
         )
         data.update(kw)
-        return services.report(services.ReportInput(**data))
+        return services.report(services.ReportInput(**data), photos=photos)
 
 
 @pytest.fixture
