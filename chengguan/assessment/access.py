@@ -1,7 +1,8 @@
 """Who may see and record inspections (检查) — one place, so pages and tests agree.
 
-* Assessors (考评员), superusers and holders of ``assessment.add_inspection`` record inspections
-  for any unit; inspection staff (巡查员, 执法队员) record them in their own unit's name.
+* Assessors (考评员), system administrators, superusers and holders of
+  ``assessment.add_inspection`` record inspections for any unit; inspection staff (巡查员,
+  执法队员) record them in their own unit's name.
 * Leaders and the command centre read every inspection, never write.
 * Everybody else who belongs to a unit (handlers of a department or town, a brigade's staff)
   sees the inspections of their unit: those it received, made, or that charged it a finding.
@@ -57,7 +58,12 @@ def access_of(user: Any) -> InspectionAccess:
         return InspectionAccess(False, False, False, frozenset(), False)
     staff = _staff(user)
     role = staff.role if staff else ""
-    assessor = bool(user.is_superuser or user.has_perm("assessment.add_inspection") or role == "assessor")
+    # System administrators write here as in the security policy's table (Area.INSPECTIONS).
+    assessor = bool(
+        user.is_superuser
+        or user.has_perm("assessment.add_inspection")
+        or role in {"assessor", "administrator"}
+    )
     units: set[int] = set()
     if staff is not None:
         units.add(staff.unit_id)
