@@ -14,7 +14,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
     dependencies = [
         ("assessment", "0002_line_tier_choices"),
-        ("cases", "0003_append_only_history"),
+        ("cases", "0004_lean_case_indexes"),
     ]
 
     operations = [
