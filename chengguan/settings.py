@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Who may open which page or admin view: the one table in chengguan.security.policy.
+    "chengguan.security.policy.PolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A database that cannot be reached is a clean 503 (page, API or Open311 error), not a 500.
     "chengguan.core.middleware.DatabaseUnavailableMiddleware",

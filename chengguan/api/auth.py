@@ -17,7 +17,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from chengguan.api.models import ApiKey, Scope, hash_key
+from chengguan.api.models import ApiKey, hash_key
+from chengguan.security import policy
 
 HEADER = "X-Api-Key"
 AUTH_SCHEME = "Api-Key"
@@ -103,26 +104,31 @@ class ApiKeyAuthentication(BaseAuthentication):
 
 
 class ScopePermission(BasePermission):
-    """Keys need the view's scope for the method; logged-in staff pass (their data is scoped
-    by the selectors and their actions by the workflow)."""
+    """Keys need the view's scope for the method; sessions need a post that may call it. Both
+    go through ``chengguan.security.policy.api_allows`` (the leader reads only, whatever the
+    key says); the data is then scoped by the selectors and the actions by the workflow."""
 
     message = "该接口密钥没有执行此操作的权限。"
 
     def has_permission(self, request: Request, view: Any) -> bool:
         scopes: dict[str, str] = getattr(view, "scopes", {})
         needed = scopes.get(request.method or "GET") or scopes.get("*")
-        if isinstance(request.auth, ApiKey):
-            if needed and not request.auth.has_scope(needed):
-                self.message = f"该接口密钥缺少权限范围“{needed}”。"
-                return False
-            return True
+        key = request.auth if isinstance(request.auth, ApiKey) else None
         user = request.user
-        if user is None or not user.is_authenticated:
-            raise exceptions.NotAuthenticated("请提供接口密钥（X-Api-Key）或先登录。")
-        if needed == Scope.WEBHOOKS_MANAGE and not user.is_staff:
-            self.message = "只有系统管理员可以管理事件订阅。"
-            return False
-        return True
+        method = request.method or "GET"
+        if key is not None and method in policy.SAFE_METHODS:
+            # A key's reads depend on its scopes only: no query for its account's post on the
+            # API's busiest path.
+            allowed, message = policy.api_allows(policy.Post.OTHER, method, needed, list(key.scopes or []))
+        else:
+            post = policy.post_of(user, remember=key is None)
+            if key is None and post is policy.Post.ANONYMOUS:
+                raise exceptions.NotAuthenticated("请提供接口密钥（X-Api-Key）或先登录。")
+            scopes = list(key.scopes or []) if key is not None else None
+            allowed, message = policy.api_allows(post, method, needed, scopes)
+        if not allowed:
+            self.message = message
+        return allowed
 
 
 def client_address(request: Any) -> str:

@@ -6,6 +6,7 @@ shows the real values to a role that needs them calls :func:`log_personal_data_v
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -64,6 +65,35 @@ def mask_email(email: str) -> str:
 
 def mask_contact(name: str = "", phone: str = "", email: str = "") -> dict[str, str]:
     return {"name": mask_name(name), "phone": mask_phone(phone), "email": mask_email(email)}
+
+
+# Numbers a citizen may type into a description: mobiles (11 digits from 1[3-9]), +86 mobiles
+# and landlines with an area code (0xx-xxxxxxxx), with spaces or hyphens between the groups.
+# Digits glued to other digits are not a phone number (case codes, coordinates).
+_D = "[0-9０-９]"  # full-width digits too: Chinese input methods type them
+PHONE_IN_TEXT = re.compile(
+    rf"(?<!{_D})(?:(?:[+＋]?[8８][6６][ -]?)?[1１][3-9３-９]{_D}(?:[ -]?{_D}){{8}}"
+    rf"|[0０][1-9１-９]{_D}{{1,2}}[ -]?{_D}{{7,8}})(?!{_D})"
+)
+
+
+def mask_phones_in_text(text: str) -> str:
+    """Every phone number written in free text masked as :func:`mask_phone` masks a number."""
+    if not text:
+        return text
+    return PHONE_IN_TEXT.sub(lambda match: mask_phone(match.group(0)), text)
+
+
+# What the case history calls a citizen who acts without giving a name.
+ANONYMOUS_CITIZEN_NAMES = frozenset({"", "举报人", "市民"})
+
+
+def shown_actor_name(name: str, role: str) -> str:
+    """An event's actor as lists show it: a citizen's own name is masked, staff names are not
+    (staff act in office, citizens do not)."""
+    if role == "citizen" and name not in ANONYMOUS_CITIZEN_NAMES:
+        return mask_name(name)
+    return name
 
 
 def normalised(text: str) -> str:

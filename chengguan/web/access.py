@@ -13,19 +13,16 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from chengguan.cases import selectors
 from chengguan.cases.selectors import ScopeKind, Viewer
+from chengguan.security import policy
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def viewer(request: HttpRequest) -> Viewer:
-    """The request's viewer, computed once per request."""
-    cached = getattr(request, "_chengguan_viewer", None)
-    if cached is None:
-        cached = selectors.viewer_of(request.user)
-        request._chengguan_viewer = cached  # type: ignore[attr-defined]
-    return cached
+    """The request's viewer, computed once per request (shared with the access policy)."""
+    current: Viewer = policy.request_viewer(request)
+    return current
 
 
 @dataclass(frozen=True)
@@ -35,24 +32,27 @@ class NavItem:
     key: str
 
 
+def post_of_viewer(current: Viewer) -> policy.Post:
+    return policy.post_of(current.who.user)
+
+
 def nav_for(current: Viewer) -> list[NavItem]:
-    """Each post sees the pages of its post."""
-    items: list[NavItem] = []
-    if current.is_inspector:
-        items.append(NavItem(reverse("web:inspector"), _("巡查上报"), "inspector"))
-    if current.is_command or current.scope is ScopeKind.DISTRICT:
-        items.append(NavItem(reverse("web:command"), _("指挥中心"), "command"))
-    if current.is_handler:
-        items.append(NavItem(reverse("web:unit"), _("单位待办"), "unit"))
-    post = current.staff.role if current.staff else ""
-    district = current.scope is ScopeKind.DISTRICT
-    if district or current.is_inspector:
-        items.append(NavItem(reverse("grid:map"), _("网格地图"), "grid"))
-    if district or post == "leader":
-        items.append(NavItem(reverse("dashboard:index"), _("数据看板"), "dashboard"))
-    if district or post in {"assessor", "leader"}:
-        items.append(NavItem(reverse("assessment:index"), _("考评"), "assessment"))
-    return items
+    """Each post sees the pages its post may open (the same table the middleware enforces)."""
+    post = post_of_viewer(current)
+    pages = [
+        (policy.Area.INSPECTOR, "web:inspector", _("巡查上报"), "inspector"),
+        (policy.Area.COMMAND, "web:command", _("指挥中心"), "command"),
+        (policy.Area.UNIT, "web:unit", _("单位待办"), "unit"),
+        (policy.Area.DASHBOARD, "dashboard:index", _("数据看板"), "dashboard"),
+        (policy.Area.ASSESSMENT, "assessment:index", _("考评"), "assessment"),
+        # Last: every post may open the grid map, so it is nobody's first page but a pure viewer's.
+        (policy.Area.GRID, "grid:map", _("网格地图"), "grid"),
+    ]
+    return [
+        NavItem(reverse(name), label, key)
+        for area, name, label, key in pages
+        if policy.allows(post, area, "GET")
+    ]
 
 
 def start_url(current: Viewer) -> str:

@@ -10,6 +10,7 @@ from chengguan.cases.models import Case
 from chengguan.cases.selectors import Viewer
 from chengguan.cases.workflow import Transition
 from chengguan.org.models import OrgUnit, Staff
+from chengguan.security import policy
 
 # Actions that end or refuse something are drawn in a warning colour.
 CAUTION = frozenset(
@@ -73,6 +74,9 @@ def action_forms(
     choices: Choices | None = None,
     bound: TransitionForm | None = None,
 ) -> list[ActionForm]:
+    if policy.read_only(policy.post_of(viewer.who.user)):
+        # The workflow lets a leader supervise (督办), but the leader's post reads only.
+        return []
     choices = choices or Choices()
     result = []
     for transition in selectors.actions_for(viewer, case):
