@@ -124,8 +124,8 @@ class ScopePermission(BasePermission):
             post = policy.post_of(user, remember=key is None)
             if key is None and post is policy.Post.ANONYMOUS:
                 raise exceptions.NotAuthenticated("请提供接口密钥（X-Api-Key）或先登录。")
-            scopes = list(key.scopes or []) if key is not None else None
-            allowed, message = policy.api_allows(post, method, needed, scopes)
+            key_scopes = list(key.scopes or []) if key is not None else None
+            allowed, message = policy.api_allows(post, method, needed, key_scopes)
         if not allowed:
             self.message = message
         return allowed

@@ -25,6 +25,8 @@ class Scope(models.TextChoices):
     CASES_WRITE = "cases:write", _("上报案件与流转操作")
     REGISTRIES_READ = "registries:read", _("读取目录、单位与网格")
     WEBHOOKS_MANAGE = "webhooks:manage", _("管理事件订阅")
+    # Citizens' real names and numbers, on request (?reveal=contact) and logged each time.
+    PERSONAL_READ = "personal:read", _("查看举报人联系方式（逐次留痕）")
 
 
 KEY_PREFIX = "cg"

@@ -21,6 +21,7 @@ from chengguan.cases.models import CaseEvent
 from chengguan.cases.selectors import PUBLIC_ACTIONS, PUBLIC_STATUS
 from chengguan.cases.workflow import FINAL, Status
 from chengguan.catalog.models import Category, CategoryKind
+from chengguan.security.privacy import mask_phones_in_text
 
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
@@ -129,7 +130,9 @@ def request_doc(row: dict[str, Any]) -> dict[str, Any]:
         "status_notes": str(STATUS_NOTES[status]),
         "service_name": row["category__name"],
         "service_code": KIND_PREFIX[CategoryKind(row["category__kind"])] + row["category__code"],
-        "description": row["description"] or None,
+        # Open311 has no field for the citizen's contact, but the description is free text
+        # the citizen (or a hotline operator) wrote: numbers typed into it are masked.
+        "description": mask_phones_in_text(row["description"]) or None,
         "agency_responsible": row["lead_unit__name"],
         "service_notice": None,
         "requested_datetime": w3c(row["reported_at"]),

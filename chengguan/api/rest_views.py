@@ -37,6 +37,7 @@ from chengguan.cases.selectors import cases_for, light_of
 from chengguan.cases.workflow import FINAL
 from chengguan.catalog.models import Category
 from chengguan.org.models import OrgUnit, Staff
+from chengguan.security import policy, privacy
 
 # Error responses every operation may give (documented so schema checks know them).
 COMMON_ERRORS = {
@@ -303,7 +304,7 @@ def _lights(cases: list[Case]) -> dict[int, str]:
 
 def _detail(case_id: int) -> Case:
     return (
-        Case.objects.select_related(*CASE_RELATED, "duplicate_of", "open311")
+        Case.objects.select_related(*CASE_RELATED, "duplicate_of", "open311", "citizen")
         .prefetch_related(Prefetch("co_handlers", queryset=OrgUnit.objects.order_by("code")))
         .get(pk=case_id)
     )
@@ -414,13 +415,37 @@ class CaseView(CaseMixin):
     @extend_schema(
         operation_id="cases_retrieve",
         summary="案件详情",
-        parameters=[CODE_PARAM],
+        parameters=[
+            CODE_PARAM,
+            OpenApiParameter(
+                "reveal",
+                OpenApiTypes.STR,
+                enum=["contact"],
+                description=(
+                    "contact：显示举报人联系方式原文（需 personal:read 或受理/值班/派遣岗位，逐次留痕）"
+                ),
+            ),
+        ],
         responses={200: s.CaseDetailOut, **NOT_FOUND, **COMMON_ERRORS},
         tags=["cases"],
     )
     def get(self, request: Request, code: str) -> Response:
         case = self.visible_case(code)
-        return Response(s.CaseDetailOut(case, context={"lights": _lights([case])}).data)
+        context: dict[str, Any] = {"lights": _lights([case])}
+        contact = privacy.contact_of(case)
+        key = self.key()
+        wants = request.query_params.get("reveal") == "contact"
+        if wants and contact is not None:
+            scopes = list(key.scopes or []) if key is not None else None
+            user = key.user if key is not None else request.user
+            if policy.may_reveal_contact_api(policy.post_of(user, remember=key is None), scopes):
+                context["citizen"] = privacy.contact_shown(contact, reveal=True)
+                if context["citizen"] is not None:
+                    where = f"api:case{' key ' + key.prefix if key is not None else ''}"
+                    privacy.log_personal_data_view(
+                        user, case, privacy.shown_fields(contact), where, request=request._request
+                    )
+        return Response(s.CaseDetailOut(case, context=context).data)
 
 
 class CaseEventsView(CaseMixin):

@@ -16,6 +16,7 @@ from chengguan.cases.models import Case, Channel, Urgency
 from chengguan.cases.workflow import BY_ACTION, STATUS_LABELS, Status
 from chengguan.catalog.models import CategoryKind
 from chengguan.org.models import OrgUnit, Staff, UnitKind
+from chengguan.security import privacy
 
 # -- strict JSON/query fields: what the schema says, nothing DRF would coerce ------------------
 
@@ -300,8 +301,19 @@ class Open311ExtrasOut(serializers.Serializer):
     attributes = serializers.DictField(child=serializers.JSONField())
 
 
+class CitizenOut(serializers.Serializer):
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    email = serializers.CharField()
+    revealed = serializers.BooleanField(help_text="false：已打码；true：本次查看已留痕")
+
+
 class CaseDetailOut(CaseOut):
     co_handlers = serializers.SerializerMethodField()
+    citizen = serializers.SerializerMethodField(
+        help_text="举报人联系方式（市民来源的案件），默认打码；personal:read 密钥或受理/值班/派遣岗位加 "
+        "?reveal=contact 可见原文并留痕"
+    )
     routing_note = serializers.CharField()
     duplicate_of = serializers.CharField(source="duplicate_of.code", allow_null=True, default=None)
     tags = serializers.ListField(child=serializers.CharField())
@@ -316,6 +328,14 @@ class CaseDetailOut(CaseOut):
     def get_co_handlers(self, obj: Case) -> list[str]:
         return [u.code for u in obj.co_handlers.all()]
 
+    @extend_schema_field(CitizenOut(allow_null=True))
+    def get_citizen(self, obj: Case) -> dict[str, Any] | None:
+        # The view decides (and logs) a reveal; anything else serializes the masked form.
+        if "citizen" in self.context:
+            shown: dict[str, Any] | None = self.context["citizen"]
+            return shown
+        return privacy.contact_shown(privacy.contact_of(obj), reveal=False)
+
     @extend_schema_field(Open311ExtrasOut(allow_null=True))
     def get_open311(self, obj: Case) -> dict[str, Any] | None:
         extras = getattr(obj, "open311", None)
@@ -329,7 +349,7 @@ class EventOut(serializers.Serializer):
     action = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
     at = serializers.DateTimeField()
-    actor_name = serializers.CharField()
+    actor_name = serializers.SerializerMethodField(help_text="操作人；市民姓名打码")
     actor_role = serializers.CharField()
     from_status = serializers.CharField()
     to_status = serializers.CharField()
@@ -337,6 +357,9 @@ class EventOut(serializers.Serializer):
     deadline_before = serializers.DateTimeField(allow_null=True)
     deadline_after = serializers.DateTimeField(allow_null=True)
     data = serializers.DictField(child=serializers.JSONField())  # type: ignore[assignment]
+
+    def get_actor_name(self, obj: Any) -> str:
+        return privacy.shown_actor_name(obj.actor_name, obj.actor_role)
 
 
 ORDERINGS = ["reported_at", "-reported_at", "deadline", "-deadline", "updated_at", "-updated_at"]

@@ -40,6 +40,7 @@ from django.utils import timezone
 from chengguan.api.models import Delivery, DeliveryStatus, Subscription
 from chengguan.cases.models import CaseEvent
 from chengguan.cases.workflow import STATUS_LABELS, Status
+from chengguan.security.privacy import mask_phones_in_text
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def payload_of(event: CaseEvent) -> dict[str, Any]:
             "to_status": event.to_status,
             "to_status_label": STATUS_LABELS[status] if status else "",
             "actor_role": event.actor_role,
-            "note": event.note,
+            "note": mask_phones_in_text(event.note),  # subscribers get no citizen's number
             "data": event.data,
         },
     }

@@ -6,8 +6,10 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from chengguan.cases.models import Attachment, Case, CaseEvent
+from chengguan.security.privacy import mask_phones_in_text, shown_actor_name
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -23,11 +25,24 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class EventInline(admin.TabularInline):
+class MaskedEventFields:
+    """A citizen's name and any number in a note masked, as in every other list
+    (chengguan.security.privacy)."""
+
+    @admin.display(description=_("操作人"))
+    def shown_actor(self, event: CaseEvent) -> str:
+        return shown_actor_name(event.actor_name, event.actor_role)
+
+    @admin.display(description=_("说明"))
+    def shown_note(self, event: CaseEvent) -> str:
+        return mask_phones_in_text(event.note)
+
+
+class EventInline(MaskedEventFields, admin.TabularInline):
     model = CaseEvent
     extra = 0
     can_delete = False
-    fields = ("seq", "at", "label", "actor_name", "actor_role", "from_status", "to_status", "note")
+    fields = ("seq", "at", "label", "shown_actor", "actor_role", "from_status", "to_status", "shown_note")
     readonly_fields = fields
     ordering = ("seq",)
     show_change_link = True
@@ -60,14 +75,23 @@ class CaseAdmin(ReadOnlyAdmin):
     date_hierarchy = "reported_at"
     show_full_result_count = False  # no COUNT(*) over a million cases on every list page
     inlines = [EventInline]
-    # Citizen contact details live in their own model and are not shown here.
-    exclude = ("co_handlers",)
+    # Citizen contact details live in their own model and are not shown here; a number typed
+    # into the description is masked like everywhere else.
+    exclude = ("co_handlers", "description")
+    readonly_fields = ("shown_description",)
+
+    @admin.display(description=_("问题描述"))
+    def shown_description(self, case: Case) -> str:
+        return mask_phones_in_text(case.description)
 
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(ReadOnlyAdmin):
-    list_display = ("case", "seq", "label", "actor_name", "actor_role", "from_status", "to_status", "at")
+class CaseEventAdmin(MaskedEventFields, ReadOnlyAdmin):
+    list_display = ("case", "seq", "label", "shown_actor", "actor_role", "from_status", "to_status", "at")
     list_filter = ("action",)
+    # The detail page too: the citizen's own name and any number in the note masked.
+    exclude = ("actor_name", "note")
+    readonly_fields = ("shown_actor", "shown_note")
     search_fields = ("case__code", "actor_name")
     list_select_related = ("case", "case__category")
     show_full_result_count = False

@@ -255,6 +255,13 @@ def may_reveal_contact(post: Post) -> bool:
     return post in CONTACT_REVEALERS
 
 
+def may_reveal_contact_api(post: Post, key_scopes: list[str] | None) -> bool:
+    """A key needs the ``personal:read`` scope; a session the post of the page's reveal."""
+    if key_scopes is not None:
+        return "personal:read" in key_scopes and not read_only(post)
+    return may_reveal_contact(post)
+
+
 # -- API ---------------------------------------------------------------------------------------
 
 # Session callers who may file a case through the REST API (hotline, patrol apps on staff

@@ -96,6 +96,30 @@ def shown_actor_name(name: str, role: str) -> str:
     return name
 
 
+def contact_of(case: Any) -> Any:
+    """The case's citizen contact record, or None (a patrol report has none)."""
+    from chengguan.cases.models import CitizenContact
+
+    try:
+        return case.citizen
+    except CitizenContact.DoesNotExist:
+        return None
+
+
+def contact_shown(contact: Any, *, reveal: bool) -> dict[str, Any] | None:
+    """A contact as an answer carries it: masked unless ``reveal`` (the caller logs a reveal)."""
+    if contact is None or not (contact.name or contact.phone or contact.email):
+        return None
+    if reveal:
+        return {"name": contact.name, "phone": contact.phone, "email": contact.email, "revealed": True}
+    return {**mask_contact(contact.name, contact.phone, contact.email), "revealed": False}
+
+
+def shown_fields(contact: Any) -> list[str]:
+    """The personal fields a contact actually holds (what a reveal shows and logs)."""
+    return [name for name in PERSONAL_FIELDS if getattr(contact, name, "")]
+
+
 def normalised(text: str) -> str:
     """NFKC form (full-width digits become ASCII) for comparisons in tests and searches."""
     return unicodedata.normalize("NFKC", text)
