@@ -78,6 +78,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: key-authenticated API requests (Open311, /api/v1/ with a key) take a shorter chain
+    # that skips the browser-session middleware below; pages get all of it (docs/api.md).
+    "chengguan.api.middleware.ApiFastPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -200,6 +203,36 @@ SPECTACULAR_SETTINGS = {
         "UnitKindEnum": "chengguan.org.models.UnitKind",
     },
 }
+# Cache shared by every app server and worker in production (rate limits, API keys, Open311
+# responses): Redis through Django's own backend. CHENGGUAN_CACHE=redis or locmem; the default is
+# Redis in the production profile or when CHENGGUAN_CACHE_URL is set, else per-process memory (the
+# embedded demo runs one process). CHENGGUAN_CACHE_URL defaults to the queue's CHENGGUAN_REDIS_URL.
+CHENGGUAN_CACHE_URL = os.environ.get("CHENGGUAN_CACHE_URL", "")
+CHENGGUAN_CACHE = os.environ.get(
+    "CHENGGUAN_CACHE", "redis" if PRODUCTION or CHENGGUAN_CACHE_URL else "locmem"
+)
+if CHENGGUAN_CACHE == "redis":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CHENGGUAN_CACHE_URL
+            or os.environ.get("CHENGGUAN_REDIS_URL", "")
+            or "redis://127.0.0.1:6379/0",
+            "KEY_PREFIX": os.environ.get("CHENGGUAN_CACHE_PREFIX", "cg"),
+            # A stuck Redis must not hang every request: fail within a second.
+            "OPTIONS": {"socket_timeout": 1.0, "socket_connect_timeout": 1.0},
+        }
+    }
+elif CHENGGUAN_CACHE == "locmem":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise RuntimeError("CHENGGUAN_CACHE must be 'redis' or 'locmem'")
+# Open311 reads remember request rows this long (invalidated on every case change, so reads
+# after a transition see it); only with the shared cache, 0 turns it off.
+CHENGGUAN_OPEN311_CACHE_SECONDS = int(
+    os.environ.get("CHENGGUAN_OPEN311_CACHE_SECONDS", "60" if CHENGGUAN_CACHE == "redis" else "0")
+)
+
 # Requests per API key (per account for sessions, per address otherwise): "6000/min", "100/s".
 CHENGGUAN_API_RATE = os.environ.get("CHENGGUAN_API_RATE", "6000/min")
 # Citizen form submissions (complain, follow, rate) per client address and form. Under pytest

@@ -13,10 +13,16 @@ class ApiConfig(AppConfig):
         webhooks.connect()
         from django.db.models.signals import post_save
 
-        from chengguan.api.auth import forget_keys
+        from chengguan.api.auth import keys_changed
         from chengguan.api.models import ApiKey
 
-        post_save.connect(forget_keys, sender=ApiKey, dispatch_uid="chengguan.api.forget_keys")
+        post_save.connect(keys_changed, sender=ApiKey, dispatch_uid="chengguan.api.forget_keys")
+        # A key acts as its account: disabling the account must stop the key everywhere too.
+        from django.contrib.auth import get_user_model
+
+        post_save.connect(
+            keys_changed, sender=get_user_model(), dispatch_uid="chengguan.api.forget_keys.user"
+        )
 
         from django.db.models.signals import post_delete
 
@@ -28,4 +34,22 @@ class ApiConfig(AppConfig):
             for signal in (post_save, post_delete):
                 signal.connect(
                     forget_catalogue, sender=model, dispatch_uid=f"chengguan.api.catalogue.{model.__name__}"
+                )
+
+        # Open311 rows remembered in the shared cache: renewed tokens on every case change and
+        # every edit of the names they show (chengguan.api.queries).
+        from chengguan.api.queries import case_changed, registries_changed
+        from chengguan.cases.models import Case, CaseEvent
+        from chengguan.org.models import OrgUnit
+
+        for changed in (Case, CaseEvent):
+            post_save.connect(
+                case_changed, sender=changed, dispatch_uid=f"chengguan.api.rows.{changed.__name__}"
+            )
+        for registry in (Category, OrgUnit):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    registries_changed,
+                    sender=registry,
+                    dispatch_uid=f"chengguan.api.registries.{registry.__name__}",
                 )

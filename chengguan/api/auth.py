@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -17,6 +15,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from chengguan.api import shared
 from chengguan.api.models import ApiKey, hash_key
 from chengguan.security import policy
 
@@ -38,17 +37,26 @@ def key_from_header(request: Any) -> str:
     return ""
 
 
-# Keys seen lately, per process: a key costs one query per KEY_TTL seconds, not per request.
-# A revocation or scope change in this process clears it at once; other processes (other app
-# servers) notice within KEY_TTL seconds.
-KEY_TTL = 10.0
-_keys: dict[str, tuple[float, ApiKey]] = {}
+# Keys seen lately, per process, each with the keys' shared token (chengguan.api.shared) read
+# before it was loaded: a request costs one cache read, not a query. Saving any key or account
+# renews the token when it commits, so a revocation, a scope change or a disabled account takes
+# effect at once in every worker and app server; this process also forgets at once.
+KEYS_TOKEN = "apikeys"
+_keys: dict[str, tuple[str, ApiKey]] = {}
 _keys_lock = threading.Lock()
 
 
 def forget_keys(**_: Any) -> None:
+    """Forget the keys this process remembers."""
     with _keys_lock:
         _keys.clear()
+
+
+def keys_changed(**_: Any) -> None:
+    """A key or an account was saved: this process forgets at once, the others once the
+    change commits (the keys' token is renewed then)."""
+    forget_keys()
+    shared.renew_on_commit(KEYS_TOKEN)
 
 
 def _load_key(digest: str) -> ApiKey | None:
@@ -63,19 +71,21 @@ def find_key(raw: str) -> ApiKey | None:
     if not raw or len(raw) > 200:
         return None
     digest = hash_key(raw)
-    now_mono = time.monotonic()
+    token = shared.tokens([KEYS_TOKEN])[0][KEYS_TOKEN]
     cached = _keys.get(digest)
-    if cached is not None and now_mono - cached[0] < KEY_TTL:
+    if cached is not None and token is not None and cached[0] == token:
         key = cached[1]
     else:
-        found = _load_key(digest)
+        found = _load_key(digest)  # after reading the token: a change committed meanwhile renews it
         if found is None:
             return None
         key = found
-        with _keys_lock:
-            if len(_keys) > 10_000:
-                _keys.clear()
-            _keys[digest] = (now_mono, key)
+        token = token or shared.claim_token(KEYS_TOKEN)
+        if token is not None:
+            with _keys_lock:
+                if len(_keys) > 10_000:
+                    _keys.clear()
+                _keys[digest] = (token, key)
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > TOUCH_EVERY:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
@@ -131,15 +141,42 @@ class ScopePermission(BasePermission):
         return allowed
 
 
-def client_address(request: Any) -> str:
-    """The caller's address, through CHENGGUAN_PROXY_COUNT trusted proxies (as the login
-    lock-out reads it), so anonymous callers behind one proxy do not share one limit."""
+# Addresses by the request headers they were read from: the lock-out's reading (django-ipware)
+# is a pure function of those headers and the proxy settings, and cost a tenth of a cached read.
+_addresses: dict[tuple[Any, ...], str] = {}
+
+
+def _read_address(request: Any) -> str:
     try:
         from axes.helpers import get_client_ip_address
 
-        return str(get_client_ip_address(getattr(request, "_request", request)) or "")
+        return str(get_client_ip_address(request) or "")
     except Exception:  # axes absent or misconfigured: the socket's address
         return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def client_address(request: Any) -> str:
+    """The caller's address, through CHENGGUAN_PROXY_COUNT trusted proxies (as the login
+    lock-out reads it), so anonymous callers behind one proxy do not share one limit."""
+    request = getattr(request, "_request", request)
+    if getattr(settings, "AXES_CLIENT_IP_CALLABLE", None):
+        return _read_address(request)  # a project's own callable may read anything
+    order = tuple(getattr(settings, "AXES_IPWARE_META_PRECEDENCE_ORDER", ("REMOTE_ADDR",)))
+    meta = request.META
+    seen = (
+        order,
+        getattr(settings, "AXES_IPWARE_PROXY_COUNT", None),
+        getattr(settings, "AXES_IPWARE_PROXY_ORDER", None),
+        tuple(getattr(settings, "AXES_IPWARE_PROXY_TRUSTED_IPS", None) or ()),
+        *(meta.get(name) for name in order),
+    )
+    address = _addresses.get(seen)
+    if address is None:
+        address = _read_address(request)
+        if len(_addresses) > 10_000:
+            _addresses.clear()
+        _addresses[seen] = address
+    return address
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -152,17 +189,8 @@ def parse_rate(rate: str) -> tuple[int, int]:
 def over_rate(ident: str) -> float | None:
     """Count one request for ``ident``; seconds to wait when over CHENGGUAN_API_RATE, else None."""
     limit, period = parse_rate(getattr(settings, "CHENGGUAN_API_RATE", "6000/min"))
-    now = time.time()
-    key = f"cg-rate:{ident}:{int(now // period)}"
-    if cache.add(key, 1, timeout=period + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
-    return period - (now % period) if count > limit else None
+    count, left = shared.count(ident, period)
+    return left if count > limit else None
 
 
 class ApiKeyRateThrottle(BaseThrottle):

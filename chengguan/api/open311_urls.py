@@ -15,5 +15,5 @@ urlpatterns = [
     re_path(r"^requests/(?P<request_id>[^/]{1,40})" + FMT, v.RequestView.as_view(), name="request"),
     re_path(r"^tokens/(?P<token>[^/]{1,60})" + FMT, v.TokenView.as_view(), name="token"),
     re_path(r"^servicerequestupdates" + FMT, v.UpdatesView.as_view(), name="updates"),
-    re_path(r"^(?P<rest>.*)$", v.not_found),
+    re_path(r"^(?P<rest>(?s:.*))$", v.not_found),
 ]

@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from chengguan.api import shared
 from chengguan.api.models import ApiKey, ServiceAttribute
 from chengguan.cases.models import PUBLIC_CHANNELS, Case, CaseEvent, CitizenContact
 from chengguan.cases.selectors import ScopeKind, Viewer, viewer_of
@@ -134,34 +137,99 @@ def _request_sql(where: str) -> str:
     )
 
 
-def _rows_by_code(codes: Sequence[str]) -> list[dict[str, Any]]:
-    """Public requests by code; a raw query on Case, so each backend's converters still apply
-    (SQLite's datetimes come back as datetimes)."""
+_TIMES = ("reported_at", "updated_at", "closed_at", "deadline", "handle_deadline")
+_ROW_NAMES = (
+    "id",
+    "code",
+    "status",
+    "description",
+    "address",
+    "lat",
+    "lon",
+    *_TIMES,
+    "category__kind",
+    "category__code",
+    "category__name",
+    "lead_unit__name",
+    "open311__media_url",
+)
+
+
+def _query_rows(codes: Sequence[str]) -> list[dict[str, Any]]:
+    """Public requests by code, straight from a cursor: building model instances for a raw
+    query cost more than the query itself on the busiest read. SQLite hands datetimes back
+    naive (they are stored in UTC), PostgreSQL aware."""
     marks = ", ".join(["%s"] * len(codes))
-    sql = _request_sql(f"c.code IN ({marks})")
     channels = [c.value for c in PUBLIC_CHANNELS]
-    rows: list[Any] = list(Case.objects.raw(sql, [*codes, *channels]))  # with the joined columns
-    return [
-        {
-            "code": r.code,
-            "status": r.status,
-            "description": r.description,
-            "address": r.address,
-            "lat": r.lat,
-            "lon": r.lon,
-            "reported_at": r.reported_at,
-            "updated_at": r.updated_at,
-            "closed_at": r.closed_at,
-            "deadline": r.deadline,
-            "handle_deadline": r.handle_deadline,
-            "category__kind": r.cat_kind,
-            "category__code": r.cat_code,
-            "category__name": r.cat_name,
-            "lead_unit__name": r.unit_name,
-            "open311__media_url": r.media_url,
-        }
-        for r in rows
-    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_request_sql(f"c.code IN ({marks})"), [*codes, *channels])
+        rows = [dict(zip(_ROW_NAMES, values, strict=True)) for values in cursor.fetchall()]
+    for row in rows:
+        for name in _TIMES:
+            moment = row[name]
+            if moment is not None and moment.tzinfo is None:
+                row[name] = moment.replace(tzinfo=dt.UTC)
+    return rows
+
+
+# -- Open311 reads remembered in the shared cache ---------------------------------------------
+#
+# A row is stored with the token of its case and the registries' token as read before the
+# query (chengguan.api.shared); every case change renews the case's token when it commits
+# (signals in apps.py), every edit of a category or unit the registries' token. So a read that
+# starts after a transition has answered always shows the new state. Rows, not documents, are
+# stored: the wording of states follows the language of each request. Only with a cache shared
+# by every process (CHENGGUAN_OPEN311_CACHE_SECONDS, on by default with Redis): with
+# per-process memory the worker's transitions could not reach the web processes' copies.
+
+ROW_KEY = "o311:row:"
+REGISTRIES = "registries"
+
+
+def row_cache_seconds() -> int:
+    return int(getattr(settings, "CHENGGUAN_OPEN311_CACHE_SECONDS", 0))
+
+
+def case_token(code: str) -> str:
+    return f"case:{code}"
+
+
+def _cached_rows(codes: Sequence[str], seconds: int) -> dict[str, dict[str, Any]]:
+    names = [case_token(c) for c in codes]
+    current, stored = shared.tokens([REGISTRIES, *names], [ROW_KEY + c for c in codes])
+    registries = current[REGISTRIES]
+    found: dict[str, dict[str, Any]] = {}
+    for code in codes:
+        entry = stored.get(ROW_KEY + code)
+        token = current[case_token(code)]
+        if entry is not None and token is not None and entry[0] == token and entry[1] == registries:
+            found[code] = entry[2]
+    missing = [c for c in codes if c not in found]
+    if not missing:
+        return found
+    fresh = _query_rows(missing)  # after reading the tokens: see above
+    if registries is None:
+        registries = shared.claim_token(REGISTRIES)
+    keep: dict[str, Any] = {}
+    for row in fresh:
+        found[row["code"]] = row
+        token = current[case_token(row["code"])] or shared.claim_token(case_token(row["code"]))
+        if token is not None and registries is not None:
+            keep[ROW_KEY + row["code"]] = (token, registries, row)
+    if keep:
+        cache.set_many(keep, timeout=seconds)
+    return found
+
+
+def _rows_by_code(codes: Sequence[str]) -> list[dict[str, Any]]:
+    """Public requests by code, newest first (the order of the list query)."""
+    seconds = row_cache_seconds()
+    if seconds <= 0:
+        return _query_rows(codes)
+    found = _cached_rows(codes, seconds)
+    rows = [found[c] for c in codes if c in found]
+    rows.sort(key=lambda r: (r["reported_at"], r["id"]), reverse=True)
+    return rows
 
 
 def public_request(code: str) -> dict[str, Any] | None:
@@ -244,3 +312,30 @@ def viewer_for(user: Any, key: ApiKey | None) -> Viewer:
     if key is not None and key.user is None:
         return Viewer(Who(None, None, frozenset(), key.name), ScopeKind.DISTRICT)
     return viewer_of(user)
+
+
+# -- invalidation (connected in apps.py) -------------------------------------------------------
+
+
+def case_changed(sender: Any, instance: Any, created: bool = False, **_: Any) -> None:
+    """post_save of a Case or CaseEvent: the case's remembered Open311 row is outdated once
+    this commits. A case just created has nothing remembered yet (misses are not stored), so
+    its own save needs nothing; its first event still renews, which costs one cache write."""
+    if row_cache_seconds() <= 0:
+        return
+    if isinstance(instance, Case):
+        if not created:
+            shared.renew_on_commit(case_token(instance.code))
+        return
+    if CaseEvent.case.is_cached(instance):
+        code = instance.case.code
+    else:
+        code = Case.objects.filter(pk=instance.case_id).values_list("code", flat=True).first()
+    if code is not None:
+        shared.renew_on_commit(case_token(code))
+
+
+def registries_changed(**_: Any) -> None:
+    """A category or unit changed: names in every remembered row may be outdated."""
+    if row_cache_seconds() > 0:
+        shared.renew_on_commit(REGISTRIES)

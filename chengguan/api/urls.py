@@ -19,5 +19,5 @@ urlpatterns = [
     path("subscriptions/<int:pk>/", v.SubscriptionView.as_view(), name="subscription"),
     path("subscriptions/<int:pk>/deliveries/", v.DeliveriesView.as_view(), name="deliveries"),
     # Anything else under /api/v1/ answers in the API's error format, never an HTML page.
-    re_path(r"^(?P<rest>.*)$", v.not_found),
+    re_path(r"^(?P<rest>(?s:.*))$", v.not_found),
 ]
