@@ -33,7 +33,7 @@ from chengguan.assessment.models import (
     ScoreLine,
 )
 from chengguan.org.models import OrgUnit
-from chengguan.security.uploads import public_copy
+from chengguan.security.uploads import public_copy, public_name
 from chengguan.web.case_views import map_settings
 
 
@@ -235,13 +235,19 @@ def finding_photo(request: HttpRequest, token: str) -> HttpResponse:
         or Finding.objects.filter(pk=photo.finding_id).filter(Exists(published)).exists()
     ):
         raise Http404(_("照片不存在或您无权查看。"))
+    storage, name = photo.file.storage, photo.file.name
     try:
-        with photo.file.open("rb") as handle:
-            copy = public_copy(handle, max_side=1600)
+        if storage.exists(public_name(name)):
+            with storage.open(public_name(name), "rb") as handle:
+                content, content_type = handle.read(), photo.content_type
+        else:  # a photo stored before copies were written beside the original
+            with photo.file.open("rb") as handle:
+                copy = public_copy(handle, max_side=1600)
+            content, content_type = copy.content, copy.content_type
     except FileNotFoundError:
         raise Http404(_("照片文件已丢失。")) from None
-    response = HttpResponse(copy.content, content_type=copy.content_type)
-    response["Content-Disposition"] = f'inline; filename="{photo.token}{copy.extension}"'
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{photo.token}{photo.extension}"'
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response

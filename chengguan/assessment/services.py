@@ -439,7 +439,13 @@ def record_finding(inspection: Inspection, data: FindingInput, user: Any = None)
 
 
 def attach_photos(finding: Finding, photos: Sequence[Any]) -> list[FindingPhoto]:
-    """Store photos already checked by :func:`chengguan.cases.forms.check_photo` (type and size)."""
+    """Store photos already checked by ``check_image`` (type by content, size, pixels).
+
+    The original is kept as evidence; an EXIF-free copy is written beside it once, which is
+    what the pages show (``uploads.public_name``).
+    """
+    from chengguan.security import uploads
+
     stored = []
     for photo in photos:
         row = FindingPhoto(
@@ -448,9 +454,10 @@ def attach_photos(finding: Finding, photos: Sequence[Any]) -> list[FindingPhoto]
             extension=photo.extension,
             content_type=photo.content_type,
             size=photo.upload.size or 0,
-            original_name=(photo.upload.name or "")[:200],
+            original_name=uploads.safe_filename(photo.upload.name or "", default="photo")[:200],
         )
         row.file.save(f"{row.token}{row.extension}", photo.upload, save=False)
+        uploads.store_public_copy(row.file.storage, row.file.name, photo.upload)
         row.save()
         stored.append(row)
     return stored

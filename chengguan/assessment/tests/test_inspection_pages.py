@@ -20,6 +20,7 @@ from chengguan.assessment import services
 from chengguan.assessment.models import Finding, FindingCheck, FindingPhoto, FindingStatus, Inspection
 from chengguan.cases.models import Case
 from chengguan.org.models import Staff
+from chengguan.security.uploads import public_name
 
 from .conftest import World, at
 
@@ -105,6 +106,7 @@ def test_assessor_records_a_cross_inspection_with_a_photo_placed_by_its_gps(
     assert finding.lat == pytest.approx(31.5) and finding.lon == pytest.approx(120.25)
     (photo,) = finding.photos.all()
     assert photo.content_type == "image/jpeg" and (tmp_path / photo.file.name).exists()
+    assert (tmp_path / public_name(photo.file.name)).exists()  # the copy the pages show
 
     served = client.get(reverse("assessment:photo", args=[photo.token]))
     assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
