@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import close_old_connections
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 from huey.exceptions import RetryTask
 
 from chengguan.api import webhooks
@@ -24,3 +25,21 @@ def sweep_webhooks() -> None:
     """Re-queue deliveries whose retry was lost (a worker restarted with a memory queue)."""
     for delivery_id in webhooks.due(grace=dt.timedelta(minutes=10)):
         deliver_webhook(delivery_id)
+
+
+@HUEY.on_startup("api.requeue_webhooks")
+def requeue_on_startup() -> None:
+    """A worker killed in the middle of a delivery lost the queued task (huey takes a task off
+    the queue before running it) but not the Delivery row: its attempt never committed, so the
+    row is still pending and due. A starting worker queues every due row again at once rather
+    than after the periodic sweep's grace. That is at least once: a receiver that had already
+    got the killed POST gets it again with the same X-Chengguan-Delivery id to drop it by.
+    Two workers queueing the same row are harmless: ``attempt`` locks the row and skips it
+    once it is no longer pending."""
+    if HUEY.immediate:
+        return  # tests and the in-process mode have no queue to lose anything from
+    try:
+        for delivery_id in webhooks.due():
+            deliver_webhook(delivery_id)
+    finally:
+        close_old_connections()

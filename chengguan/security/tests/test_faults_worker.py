@@ -1,0 +1,152 @@
+"""A worker killed (SIGKILL) in the middle of a webhook delivery loses nothing.
+
+The real worker (``manage.py run_huey``) runs as a child process on a SQLite queue file and
+the PostgreSQL test database; the receiver is a local HTTP server that holds the first POST
+open, so the worker is certainly mid-job when it is killed. A second worker is started and
+the delivery arrives: at least once, the repeat carrying the same ``X-Chengguan-Delivery`` id
+for the receiver to drop it by, and the Delivery row records one successful attempt.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from chengguan.api import webhooks
+from chengguan.api.models import Delivery, DeliveryStatus, Subscription
+from chengguan.cases.models import CaseEvent
+from chengguan.web.tests.conftest import Site, build_site
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass
+class Receiver:
+    """Records every POST; holds the first one open until released."""
+
+    posts: list[dict[str, str]] = field(default_factory=list)
+    first_arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    url: str = ""
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # the name http.server calls
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            state.posts.append(
+                {
+                    "delivery": self.headers.get(webhooks.DELIVERY_HEADER, ""),
+                    "event": self.headers.get(webhooks.EVENT_HEADER, ""),
+                }
+            )
+            if len(state.posts) == 1:
+                state.first_arrived.set()
+                state.release.wait(timeout=60)  # the worker is killed while we hold this
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    yield state
+    state.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:  # only the processes this test started, by their id
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def start_worker(tmp_path: Path, started: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+    db = connection.settings_dict
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}",
+        "CHENGGUAN_QUEUE": "sqlite",
+        "CHENGGUAN_QUEUE_PATH": str(tmp_path / "queue.sqlite3"),
+        "CHENGGUAN_QUEUE_NAME": "faults-test",
+        "CHENGGUAN_QUEUE_IMMEDIATE": "0",
+        "CHENGGUAN_LOG_LEVEL": "ERROR",
+    }
+    log = (tmp_path / f"worker{len(started)}.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_huey", "--workers", "1"], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    started.append(process)
+    return process
+
+
+def wait_until(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_worker_killed_mid_delivery_loses_no_webhook(
+    tmp_path: Path, receiver: Receiver, workers: list[subprocess.Popen[bytes]]
+) -> None:
+    site: Site = build_site()
+    case = site.report()
+    event = CaseEvent.objects.get(case=case, seq=1)
+    # Subscribed after the event, so the test process's own (immediate) queue sends nothing;
+    # the rows are made as the commit hook makes them, and left to the worker.
+    Subscription.objects.create(
+        name="受理系统", url=receiver.url, secret="s3cret-for-test", event_types=["*"]
+    )
+    webhooks.forget_subscriptions()
+    [delivery_id] = webhooks.deliveries_for(event.pk)
+
+    first = start_worker(tmp_path, workers)
+    assert receiver.first_arrived.wait(timeout=60), (tmp_path / "worker0.log").read_text(errors="replace")
+    os.kill(first.pid, signal.SIGKILL)  # mid-job: the POST is open, the attempt uncommitted
+    first.wait(timeout=30)
+    receiver.release.set()  # the held request finishes into a dead socket
+    delivery = Delivery.objects.get(pk=delivery_id)
+    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 0
+
+    start_worker(tmp_path, workers)
+    wait_until(
+        lambda: Delivery.objects.get(pk=delivery_id).status == DeliveryStatus.SUCCEEDED,
+        60,
+        "the restarted worker to deliver",
+    )
+    delivery = Delivery.objects.get(pk=delivery_id)
+    assert delivery.attempts == 1 and delivery.status_code == 200 and delivery.delivered_at is not None
+    # At least once: the killed attempt's POST and the real one, with one id to drop by.
+    assert [p["delivery"] for p in receiver.posts] == [str(delivery_id)] * 2
+    assert {p["event"] for p in receiver.posts} == {"case.report"}
