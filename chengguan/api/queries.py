@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
 
@@ -217,7 +216,7 @@ def _cached_rows(codes: Sequence[str], seconds: int) -> dict[str, dict[str, Any]
         if token is not None and registries is not None:
             keep[ROW_KEY + row["code"]] = (token, registries, row)
     if keep:
-        cache.set_many(keep, timeout=seconds)
+        shared.set_many(keep, seconds)
     return found
 
 

@@ -15,9 +15,10 @@ they are that process's. Two kinds of entries:
 
 from __future__ import annotations
 
+import pickle
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.cache import cache, caches
@@ -27,20 +28,27 @@ from django.db import transaction
 TOKEN_TIMEOUT = 3600  # outlives anything stored under it (an expired token only causes a miss)
 
 
-def _redis(key: str) -> tuple[Any, str] | None:
-    """The redis-py client behind Django's RedisCache and the full key, else None."""
+def _redis() -> tuple[Any, Callable[[str], str]] | None:
+    """A redis-py client on Django's connection pool and the key maker, with the Redis cache.
+
+    Django's RedisCache builds a new redis-py client object for every call (a dictionary of
+    some 170 response callbacks each time): more CPU than the round trip on a cached read.
+    One client per cache object (Django keeps one per thread) does the same on the same pool.
+    Values written here are pickled by this module and read only by it.
+    """
     backend: Any = caches["default"]
     if not isinstance(backend, RedisCache):
         return None
-    full = backend.make_and_validate_key(key)
-    # Django's own client object (RedisCache._cache) hands out the pooled redis-py client.
-    client = getattr(backend, "_cache").get_client(full, write=True)  # noqa: B009
-    return client, full
+    client = getattr(backend, "_chengguan_client", None)
+    if client is None:
+        client = getattr(backend, "_cache").get_client(write=True)  # noqa: B009
+        setattr(backend, "_chengguan_client", client)  # noqa: B010
+    return client, backend.make_key
 
 
 def is_shared() -> bool:
     """Whether the cache is one store for every process (Redis), not per-process memory."""
-    return _redis("probe") is not None
+    return _redis() is not None
 
 
 def count(ident: str, period: int) -> tuple[int, float]:
@@ -49,9 +57,10 @@ def count(ident: str, period: int) -> tuple[int, float]:
     now = time.time()
     key = f"rate:{ident}:{int(now // period)}"
     left = period - (now % period)
-    redis = _redis(key)
+    redis = _redis()
     if redis is not None:
-        client, full = redis
+        client, make_key = redis
+        full = make_key(key)
         pipe = client.pipeline(transaction=False)
         pipe.set(full, 0, ex=period + 1, nx=True)
         pipe.incr(full)
@@ -69,12 +78,42 @@ def _token_key(name: str) -> str:
     return f"gen:{name}"
 
 
+def get_many(keys: list[str]) -> dict[str, Any]:
+    """The values stored under ``keys`` by :func:`set_many` (absent ones left out)."""
+    redis = _redis()
+    if redis is None:
+        return cache.get_many(keys)
+    client, make_key = redis
+    values = client.mget([make_key(k) for k in keys])
+    return {k: pickle.loads(v) for k, v in zip(keys, values, strict=True) if v is not None}
+
+
+def set_many(values: dict[str, Any], timeout: int) -> None:
+    redis = _redis()
+    if redis is None:
+        cache.set_many(values, timeout=timeout)
+        return
+    client, make_key = redis
+    pipe = client.pipeline(transaction=False)
+    for key, value in values.items():
+        pipe.set(make_key(key), pickle.dumps(value, pickle.HIGHEST_PROTOCOL), ex=timeout)
+    pipe.execute()
+
+
+def _add(key: str, value: Any, timeout: int) -> bool:
+    redis = _redis()
+    if redis is None:
+        return bool(cache.add(key, value, timeout=timeout))
+    client, make_key = redis
+    return bool(client.set(make_key(key), pickle.dumps(value), ex=timeout, nx=True))
+
+
 def tokens(names: Iterable[str], extra: Iterable[str] = ()) -> tuple[dict[str, str | None], dict[str, Any]]:
     """Current tokens of ``names`` (None where none is set) and the values of the ``extra``
-    cache keys, in one round trip."""
+    keys (see :func:`set_many`), in one round trip."""
     names = list(names)
     extra = list(extra)
-    found = cache.get_many([_token_key(n) for n in names] + extra)
+    found = get_many([_token_key(n) for n in names] + extra)
     return {n: found.get(_token_key(n)) for n in names}, {k: found[k] for k in extra if k in found}
 
 
@@ -82,11 +121,11 @@ def claim_token(name: str) -> str | None:
     """A token for ``name`` that had none: set one if still none is set; None when someone set
     one meanwhile (then what the caller read may already be outdated: do not store it)."""
     fresh = secrets.token_hex(8)
-    return fresh if cache.add(_token_key(name), fresh, timeout=TOKEN_TIMEOUT) else None
+    return fresh if _add(_token_key(name), fresh, TOKEN_TIMEOUT) else None
 
 
 def _renew(names: tuple[str, ...]) -> None:
-    cache.set_many({_token_key(n): secrets.token_hex(8) for n in names}, timeout=TOKEN_TIMEOUT)
+    set_many({_token_key(n): secrets.token_hex(8) for n in names}, TOKEN_TIMEOUT)
 
 
 def renew_on_commit(*names: str) -> None:
