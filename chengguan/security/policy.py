@@ -175,6 +175,7 @@ WRITE: dict[Area, frozenset[Post]] = {
 }
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REFUSED_HEADER = "X-Chengguan-Refused"
 
 # Every URL name of the project and its area; a namespace's default covers the rest of it.
 NAMESPACE_AREAS: dict[str, Area] = {
@@ -295,8 +296,8 @@ def api_allows(
         return False, "只有系统管理员可以管理事件订阅。"
     if needed == "cases:write" and post not in API_REPORTERS:
         return False, "该岗位不能上报或流转案件。"
-    if needed == "cases:read" and post is P.ASSESSOR:
-        return False, "考评员通过考评页面查看案件记录。"
+    if needed == "cases:read" and post not in READ[Area.CASE]:
+        return False, "该岗位不查看案件（考评员通过考评页面查看案件记录）。"
     return True, ""
 
 
@@ -315,9 +316,13 @@ def _refusal(request: HttpRequest, area: Area, post: Post, method: str) -> HttpR
     else:
         message = _("您的岗位无权访问此页面。")
     wants_json = request.path.endswith(".json") or "application/json" in request.headers.get("Accept", "")
+    response: HttpResponse
     if wants_json:
-        return JsonResponse({"error": {"code": "forbidden", "message": message}}, status=403)
-    response: HttpResponse = render(request, "web/forbidden.html", {"message": message}, status=403)
+        response = JsonResponse({"error": {"code": "forbidden", "message": message}}, status=403)
+    else:
+        response = render(request, "web/forbidden.html", {"message": message}, status=403)
+    # Says which layer refused (the access table, not a view's own finer rule): for logs and tests.
+    response[REFUSED_HEADER] = "policy"
     return response
 
 
