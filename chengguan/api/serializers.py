@@ -263,7 +263,7 @@ class CaseOut(serializers.Serializer):
     light = serializers.SerializerMethodField(help_text="green/yellow/red/none：当前环节的计时灯")
     channel = serializers.ChoiceField(choices=Channel.choices)
     category = CategoryRefOut()
-    description = serializers.CharField()
+    description = serializers.SerializerMethodField(help_text="问题描述；其中的电话号码打码（reveal 时原文）")
     address = serializers.CharField()
     lat = serializers.FloatField(allow_null=True)
     lon = serializers.FloatField(allow_null=True)
@@ -290,6 +290,13 @@ class CaseOut(serializers.Serializer):
 
     def get_status_label(self, obj: Case) -> str:
         return STATUS_LABELS[Status(obj.status)]
+
+    def get_description(self, obj: Case) -> str:
+        # A number the citizen or the hotline typed into the text is personal data too.
+        shown = self.context.get("citizen")
+        if shown and shown.get("revealed"):
+            return obj.description
+        return privacy.mask_phones_in_text(obj.description)
 
     def get_light(self, obj: Case) -> str:
         lights: dict[int, str] = self.context.get("lights", {})
