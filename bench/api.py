@@ -4,8 +4,11 @@
    build the demo district with its four-level grid (skipped when already there), issue a
    bench API key;
 2. start gunicorn (pinned in pyproject) on loopback: ``--workers`` processes × ``--threads``
-   threads (gthread, keep-alive), DEBUG off, persistent database connections
-   (CHENGGUAN_CONN_MAX_AGE), the per-key rate limit raised out of the way;
+   threads (``--worker-class``, gthread by default, keep-alive), DEBUG off, persistent database
+   connections (CHENGGUAN_CONN_MAX_AGE), the production cache (Redis at CHENGGUAN_BENCH_REDIS,
+   default redis://127.0.0.1:6379/0, keys prefixed ``cgbench``; ``--cache locmem`` for
+   per-process memory) shared by the workers for rate limits, keys and Open311 rows
+   (``--no-row-cache`` makes every read query PostgreSQL), the rate limit raised out of the way;
 3. warm every worker (each builds its grid locator on its first located request), then drive
    ``--clients`` concurrent keep-alive clients (a stdlib asyncio HTTP/1.1 load generator in
    this process) for ``--seconds`` each phase:
@@ -15,7 +18,9 @@
    * **read**: ``GET /open311/v2/requests/{id}.json`` of the requests just created;
    * **list**: ``GET /open311/v2/requests.json?service_request_id=a,b,c,d,e`` (5 ids);
 
-4. print requests/s and p50/p95/p99 latency per phase and check them against the targets
+4. print requests/s and p50/p95/p99 latency per phase, the CPU seconds per request of the
+   gunicorn workers, the PostgreSQL backends, the Redis server and the load generator itself
+   (from /proc, so the figures mean something on a busy machine), and check them against the targets
    (≥ 300 creates/s, ≥ 1,500 reads/s, p99 < 100 ms). Every non-2xx answer is counted and
    shown; the bench fails (exit 1) if any request failed.
 
@@ -46,10 +51,18 @@ PG_DB = "chengguan_bench_api"
 TARGETS = {"create": (300, 100.0), "read": (1500, 100.0)}
 
 
-def bench_env(db_url: str, conn_max_age: int) -> dict[str, str]:
+REDIS_URL = os.environ.get("CHENGGUAN_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def bench_env(db_url: str, conn_max_age: int, cache: str, row_cache: bool) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
+            # The production cache: rate limits, key tokens and Open311 rows shared by the workers.
+            "CHENGGUAN_CACHE": cache,
+            "CHENGGUAN_CACHE_URL": REDIS_URL if cache == "redis" else "",
+            "CHENGGUAN_CACHE_PREFIX": "cgbench",
+            "CHENGGUAN_OPEN311_CACHE_SECONDS": "60" if row_cache and cache == "redis" else "0",
             "DATABASE_URL": db_url,
             "DJANGO_SETTINGS_MODULE": "chengguan.settings",
             "CHENGGUAN_DEBUG": "0",
@@ -118,7 +131,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
+def start_server(
+    env: dict[str, str], port: int, workers: int, threads: int, worker_class: str
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
@@ -131,7 +146,7 @@ def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> 
         "--threads",
         str(threads),
         "--worker-class",
-        "gthread",
+        worker_class,
         "--keep-alive",
         "30",
         "--backlog",
@@ -179,17 +194,36 @@ def server_pids(master: int, db_name: str) -> tuple[list[int], list[int]]:
     return workers, backends
 
 
+def redis_pids() -> list[int]:
+    """The local Redis server (the cache), when one runs on this machine."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if (proc / "comm").read_text().strip() == "redis-server":
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
 @dataclass
 class Cpu:
     app: float
     db: float
     client: float
+    cache: float = 0.0
 
 
 def cpu_now(master: int, db_name: str) -> Cpu:
     workers, backends = server_pids(master, db_name)
     times = os.times()
-    return Cpu(sum(map(_cpu, workers)), sum(map(_cpu, backends)), times.user + times.system)
+    return Cpu(
+        sum(map(_cpu, workers)),
+        sum(map(_cpu, backends)),
+        times.user + times.system,
+        sum(map(_cpu, redis_pids())),
+    )
 
 
 # -- the load generator: keep-alive HTTP/1.1 over asyncio streams -----------------------------
@@ -273,7 +307,12 @@ def run_phase(
     asyncio.run(_run(port, clients, seconds, make, phase, keep))
     if METER and before:
         after = cpu_now(*METER)
-        phase.cpu = Cpu(after.app - before.app, after.db - before.db, after.client - before.client)
+        phase.cpu = Cpu(
+            after.app - before.app,
+            after.db - before.db,
+            after.client - before.client,
+            after.cache - before.cache,
+        )
     return phase
 
 
@@ -298,11 +337,14 @@ def report(phase: Phase) -> tuple[float, float]:
     )
     if phase.cpu and done:
         app, db = phase.cpu.app / done * 1000, phase.cpu.db / done * 1000
+        redis = phase.cpu.cache / done * 1000
+        client = phase.cpu.client / done * 1000
         cores = os.cpu_count() or 1
         print(
-            f"{'':<7} CPU per request: app {app:.2f} ms + PostgreSQL {db:.2f} ms "
-            f"(load generator {phase.cpu.client / done * 1000:.2f} ms) → at most ≈ "
-            f"{cores * 1000 / (app + db):,.0f}/s on {cores} otherwise idle cores"
+            f"{'':<7} CPU per request: app {app:.2f} ms + PostgreSQL {db:.2f} ms + Redis {redis:.2f} ms "
+            f"(load generator {client:.2f} ms) → server at most ≈ "
+            f"{cores * 1000 / (app + db + redis):,.0f}/s on {cores} otherwise idle cores, "
+            f"≈ {cores * 1000 / (app + db + redis + client):,.0f}/s with this load generator beside it"
         )
     return rate, p99
 
@@ -313,14 +355,17 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of each timed phase")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--conn-max-age", type=int, default=600)
+    parser.add_argument("--cache", default="redis", choices=["redis", "locmem"])
+    parser.add_argument("--no-row-cache", action="store_true", help="Open311 reads always query PostgreSQL")
     parser.add_argument("--db", default=f"{PG_SERVER}/{PG_DB}")
     parser.add_argument("--skip-prepare", action="store_true", help="database already migrated with the demo")
     args = parser.parse_args()
 
     server, _, name = args.db.rpartition("/")
     ensure_database(server, name)
-    env = bench_env(args.db, args.conn_max_age)
+    env = bench_env(args.db, args.conn_max_age, args.cache, not args.no_row_cache)
     if not args.skip_prepare:
         prepare(env)
     fx = fixture(env)
@@ -331,10 +376,12 @@ def main() -> int:
         "(other work on this machine competes with the server for its cores)"
     )
     print(
-        f"gunicorn {args.workers} workers × {args.threads} threads (gthread) on 127.0.0.1:{port}, "
-        f"PostgreSQL {name}, {args.clients} clients, {os.cpu_count()} CPUs"
+        f"gunicorn {args.workers} workers × {args.threads} threads ({args.worker_class}) on "
+        f"127.0.0.1:{port}, PostgreSQL {name}, cache {args.cache} (Open311 rows "
+        f"{'cached' if env['CHENGGUAN_OPEN311_CACHE_SECONDS'] != '0' else 'not cached'}), "
+        f"{args.clients} clients, {os.cpu_count()} CPUs"
     )
-    gunicorn = start_server(env, port, args.workers, args.threads)
+    gunicorn = start_server(env, port, args.workers, args.threads, args.worker_class)
     global METER
     METER = (gunicorn.pid, name)
     rng = random.Random(2026)
