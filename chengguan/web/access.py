@@ -45,6 +45,7 @@ def nav_for(current: Viewer) -> list[NavItem]:
         (policy.Area.UNIT, "web:unit", _("单位待办"), "unit"),
         (policy.Area.DASHBOARD, "dashboard:index", _("数据看板"), "dashboard"),
         (policy.Area.ASSESSMENT, "assessment:index", _("考评"), "assessment"),
+        (policy.Area.INSPECTIONS, "assessment:inspections", _("检查记录"), "inspections"),
         # Last: every post may open the grid map, so it is nobody's first page but a pure viewer's.
         (policy.Area.GRID, "grid:map", _("网格地图"), "grid"),
     ]
