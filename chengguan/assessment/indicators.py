@@ -189,7 +189,7 @@ DISPATCHER: tuple[Indicator, ...] = (
         "accurate_dispatch_rate",
         "准确派遣率",
         R,
-        "(派遣数 − 其后被回退数) / 派遣数",
+        "(派遣数 − 期末前被回退数) / 派遣数",
         "accurate_dispatches",
         "dispatches",
     ),
