@@ -17,13 +17,14 @@ Audiences (after the national standard's posts):
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chengguan.cases.models import Case, CaseEvent
@@ -204,12 +205,46 @@ def deliver_event(event_id: int) -> int:
         return 0
     kind, audiences = planned
     case = event.case
-    people = recipients(case, audiences, step=str(event.data.get("step", "")))
-    if not people:
-        logger.info("案件 %s 的 %s 消息没有接收人", case.code, kind)
-        return 0
-    message = event_message(kind, case, event)
-    return deliver(people, message.subject, message.body, case, message.kind).sent
+    from chengguan.notify.models import EventNotice
+
+    try:
+        # The receipt first, in the transaction of the inbox rows: a second run of this task
+        # (queued again by a starting worker) waits on it and then finds it; a worker killed
+        # here rolls it back with the rows, so the message is neither lost nor doubled in
+        # the inbox. (A gateway that got the killed send gets it again: at least once.)
+        with transaction.atomic():
+            EventNotice.objects.create(event_id=event.pk)
+            people = recipients(case, audiences, step=str(event.data.get("step", "")))
+            if not people:
+                logger.info("案件 %s 的 %s 消息没有接收人", case.code, kind)
+                return 0
+            message = event_message(kind, case, event)
+            return deliver(people, message.subject, message.body, case, message.kind).sent
+    except IntegrityError:
+        return 0  # delivered already
+
+
+NOTIFIED_ACTIONS = (*ACTION_AUDIENCE, "supervise")
+
+
+def undelivered_events(now: Any = None, *, hours: float = 24) -> list[int]:
+    """Events of the last ``hours`` whose message has no receipt: their task was lost (a worker
+    killed mid-job, a queue that was down). Only events after the first receipt ever written
+    count, so a site upgrading to receipts does not resend its recent history."""
+    from django.db.models import Exists, Min, OuterRef
+
+    from chengguan.notify.models import EventNotice
+
+    first = EventNotice.objects.aggregate(first=Min("sent_at"))["first"]
+    if first is None:
+        return []
+    since = max(first, (now or timezone.now()) - dt.timedelta(hours=hours))
+    return list(
+        CaseEvent.objects.filter(at__gte=since, action__in=NOTIFIED_ACTIONS)
+        .exclude(Exists(EventNotice.objects.filter(event_id=OuterRef("pk"))))
+        .order_by("at")
+        .values_list("pk", flat=True)[:10_000]
+    )
 
 
 def deliver_warning(case_id: int) -> int:

@@ -81,3 +81,19 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.step}"
+
+
+class EventNotice(models.Model):
+    """The receipt that a case event's message went out, written in the same transaction as
+    its inbox rows. A worker killed mid-delivery leaves none, so the message is sent again by
+    the next worker (see ``cases.tasks``); a task run twice finds it and sends nothing."""
+
+    event_id = models.BigIntegerField(_("流转记录"), primary_key=True)
+    sent_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("事件通知回执")
+        verbose_name_plural = _("事件通知回执")
+
+    def __str__(self) -> str:
+        return f"{self.event_id} @ {self.sent_at:%Y-%m-%d %H:%M}"

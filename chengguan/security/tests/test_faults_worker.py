@@ -36,12 +36,13 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @dataclass
 class Receiver:
-    """Records every POST; holds the first one open until released."""
+    """Records every POST; holds the first one ``hold`` picks open until released."""
 
-    posts: list[dict[str, str]] = field(default_factory=list)
+    posts: list[dict[str, Any]] = field(default_factory=list)
     first_arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     url: str = ""
+    hold: Any = None  # (headers, body) -> bool; None: the first POST
 
 
 @pytest.fixture
@@ -51,14 +52,16 @@ def receiver() -> Iterator[Receiver]:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # the name http.server calls
             length = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(length)
+            body = self.rfile.read(length)
+            held = state.hold(self.headers, body) if state.hold else not state.posts
             state.posts.append(
                 {
                     "delivery": self.headers.get(webhooks.DELIVERY_HEADER, ""),
                     "event": self.headers.get(webhooks.EVENT_HEADER, ""),
+                    "body": body,
                 }
             )
-            if len(state.posts) == 1:
+            if held and not state.first_arrived.is_set():
                 state.first_arrived.set()
                 state.release.wait(timeout=60)  # the worker is killed while we hold this
             self.send_response(200)
@@ -88,7 +91,8 @@ def workers(tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
             process.wait(timeout=30)
 
 
-def start_worker(tmp_path: Path, started: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+def app_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a process of the deployment: the test database, a file queue."""
     db = connection.settings_dict
     host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
     env = {
@@ -99,13 +103,36 @@ def start_worker(tmp_path: Path, started: list[subprocess.Popen[bytes]]) -> subp
         "CHENGGUAN_QUEUE_NAME": "faults-test",
         "CHENGGUAN_QUEUE_IMMEDIATE": "0",
         "CHENGGUAN_LOG_LEVEL": "ERROR",
+        **extra,
     }
+    return env
+
+
+def start_worker(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]], **extra: str
+) -> subprocess.Popen[bytes]:
     log = (tmp_path / f"worker{len(started)}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_huey", "--workers", "1"], cwd=ROOT, env=env, stdout=log, stderr=log
+        [sys.executable, "manage.py", "run_huey", "--workers", "1"],
+        cwd=ROOT,
+        env=app_env(tmp_path, **extra),
+        stdout=log,
+        stderr=log,
     )
     started.append(process)
     return process
+
+
+def in_web_process(tmp_path: Path, code: str) -> None:
+    """Run ``code`` in a process of its own, as a web server would, queueing to the file queue."""
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=app_env(tmp_path),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def wait_until(condition: Any, timeout: float, what: str) -> None:
@@ -150,3 +177,55 @@ def test_a_worker_killed_mid_delivery_loses_no_webhook(
     # At least once: the killed attempt's POST and the real one, with one id to drop by.
     assert [p["delivery"] for p in receiver.posts] == [str(delivery_id)] * 2
     assert {p["event"] for p in receiver.posts} == {"case.report"}
+
+
+def dispatch_code(case: Any) -> str:
+    return (
+        "from django.contrib.auth.models import User\n"
+        "from chengguan.cases import services\n"
+        f"services.transition({case.pk}, services.TransitionInput(action='dispatch', "
+        f"expected_version={case.version}), User.objects.get(username='dispatcher'))"
+    )
+
+
+def test_a_worker_killed_mid_notification_loses_none(
+    tmp_path: Path, receiver: Receiver, workers: list[subprocess.Popen[bytes]]
+) -> None:
+    from chengguan.notify.models import EventNotice, Notification
+
+    site: Site = build_site()
+    earlier, case = site.to("to_dispatch"), site.to("to_dispatch", description="第二件")
+    # The SMS gateway is the receiver; it holds the second case's message (the first passes,
+    # so the site has sent messages before, as a running site has).
+    receiver.hold = lambda headers, body: case.code.encode() in body
+    gateway = {
+        "CHENGGUAN_NOTIFIERS": ",".join(
+            f"chengguan.notify.backends.{name}" for name in ("InboxNotifier", "GatewayNotifier")
+        ),
+        "CHENGGUAN_NOTIFY_GATEWAY_URL": receiver.url,
+        "CHENGGUAN_NOTIFY_GATEWAY_TIMEOUT": "30",
+    }
+    first = start_worker(tmp_path, workers, **gateway)
+    in_web_process(tmp_path, dispatch_code(earlier))
+    wait_until(lambda: EventNotice.objects.exists(), 60, "the first message to go out")
+
+    in_web_process(tmp_path, dispatch_code(case))
+    assert receiver.first_arrived.wait(timeout=60), (tmp_path / "worker0.log").read_text(errors="replace")
+    os.kill(first.pid, signal.SIGKILL)  # mid-job: inbox row written, not committed; SMS open
+    first.wait(timeout=30)
+    receiver.release.set()
+    event = CaseEvent.objects.get(case=case, action="dispatch")
+    assert not EventNotice.objects.filter(event_id=event.pk).exists()
+    assert not Notification.objects.filter(case=case).exists()
+
+    start_worker(tmp_path, workers, **gateway)
+    wait_until(
+        lambda: EventNotice.objects.filter(event_id=event.pk).exists(), 60, "the message after restart"
+    )
+    handler = site.users["handler"]
+    # Exactly once in the inbox; at least once through the gateway (the killed send and the new one).
+    assert list(Notification.objects.filter(case=case).values_list("recipient", "kind")) == [
+        (handler.pk, "dispatched")
+    ]
+    sms = [p for p in receiver.posts if case.code.encode() in p["body"]]
+    assert len(sms) == 2
