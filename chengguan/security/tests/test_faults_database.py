@@ -3,21 +3,26 @@
 The real PostgreSQL server is never restarted (other suites share it). Instead the test cuts
 every connection to its own test database (``pg_terminate_backend``) and, for the outage,
 makes that database refuse new connections (``ALLOW_CONNECTIONS false``), which is what the
-app sees while PostgreSQL restarts. The live server runs the real WSGI handler in its own
-thread with persistent connections and health checks, as production does.
+app sees while PostgreSQL restarts. The server is Django's WSGI handler behind a plain
+single-threaded WSGI server, one thread serving every request like a sync app-server worker,
+so it keeps its connection between requests (persistent connections with health checks, as
+production runs); Django's live server would close it after each request.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import urllib.error
 import urllib.request
+import wsgiref.simple_server
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
-from django.db import connection
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection, connections
 
 from chengguan.catalog.models import Category
 
@@ -52,6 +57,29 @@ def allow_connections(allowed: bool) -> None:
         admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {'true' if allowed else 'false'}")  # type: ignore[arg-type]
 
 
+class QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def app_server(persistent_connections: None) -> Iterator[str]:
+    server = wsgiref.simple_server.make_server("127.0.0.1", 0, WSGIHandler(), handler_class=QuietHandler)
+
+    def serve() -> None:
+        try:
+            server.serve_forever(poll_interval=0.1)
+        finally:
+            connections.close_all()  # this thread's kept connection
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join(timeout=30)
+    server.server_close()
+
+
 @pytest.fixture
 def persistent_connections() -> Iterator[None]:
     """Production's settings for the server thread: kept connections, checked before reuse."""
@@ -66,13 +94,11 @@ def persistent_connections() -> Iterator[None]:
         cut_connections()  # nothing of the server thread's kept connection outlives the test
 
 
-def test_cut_connections_and_an_outage_give_503s_then_recover(
-    live_server: Any, persistent_connections: None
-) -> None:
+def test_cut_connections_and_an_outage_give_503s_then_recover(app_server: str) -> None:
     Category.objects.create(
         kind="matter", code="06010", major_code="06", major_name="市容环境", name="暴露垃圾"
     )
-    base = live_server.url
+    base = app_server
     status, _, body = fetch(f"{base}/public/")
     assert status == 200 and "暴露垃圾" in body
 
