@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import pickle
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -51,12 +52,15 @@ def is_shared() -> bool:
     return _redis() is not None
 
 
+def _window(ident: str, period: int) -> tuple[str, float]:
+    now = time.time()
+    return f"rate:{ident}:{int(now // period)}", period - (now % period)
+
+
 def count(ident: str, period: int) -> tuple[int, float]:
     """Count one hit for ``ident`` in the current fixed window of ``period`` seconds; returns
     the count so far in this window and the seconds left in it."""
-    now = time.time()
-    key = f"rate:{ident}:{int(now // period)}"
-    left = period - (now % period)
+    key, left = _window(ident, period)
     redis = _redis()
     if redis is not None:
         client, make_key = redis
@@ -74,17 +78,68 @@ def count(ident: str, period: int) -> tuple[int, float]:
         return 1, left
 
 
+# -- a rate-limit hit counted in the round trip of the request's first cache read --------------
+#
+# A cached Open311 read makes two round trips to Redis: count the hit, fetch the row. The hit
+# can ride along with the fetch: the view registers it, the next get_many of the same thread
+# sends both in one pipeline and raises OverRate *before returning anything*, so an
+# over-limit request still does no further work. Whoever registers must call settle() on every
+# way out (it counts the hit then if nothing read it along) and forget_pending() at the end.
+
+
+class OverRate(Exception):
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"over the rate limit for {wait:.0f} s")
+        self.wait = wait
+
+
+_pending = threading.local()
+
+
+def count_with_next_read(ident: str, period: int, limit: int) -> None:
+    _pending.hit = (ident, period, limit)
+
+
+def forget_pending() -> None:
+    _pending.hit = None
+
+
+def settle() -> None:
+    """Count a registered hit that no cache read took along; OverRate when over."""
+    hit = getattr(_pending, "hit", None)
+    if hit is not None:
+        _pending.hit = None
+        ident, period, limit = hit
+        seen, left = count(ident, period)
+        if seen > limit:
+            raise OverRate(left)
+
+
 def _token_key(name: str) -> str:
     return f"gen:{name}"
 
 
 def get_many(keys: list[str]) -> dict[str, Any]:
-    """The values stored under ``keys`` by :func:`set_many` (absent ones left out)."""
+    """The values stored under ``keys`` by :func:`set_many` (absent ones left out); counts a
+    registered rate-limit hit in the same round trip (OverRate when over)."""
     redis = _redis()
     if redis is None:
+        settle()
         return cache.get_many(keys)
     client, make_key = redis
-    values = client.mget([make_key(k) for k in keys])
+    hit = getattr(_pending, "hit", None)
+    _pending.hit = None
+    pipe = client.pipeline(transaction=False)
+    if hit is not None:
+        ident, period, limit = hit
+        key, left = _window(ident, period)
+        pipe.set(make_key(key), 0, ex=period + 1, nx=True)
+        pipe.incr(make_key(key))
+    pipe.mget([make_key(k) for k in keys])
+    results = pipe.execute()
+    if hit is not None and int(results[1]) > limit:
+        raise OverRate(left)
+    values = results[-1]
     return {k: pickle.loads(v) for k, v in zip(keys, values, strict=True) if v is not None}
 
 

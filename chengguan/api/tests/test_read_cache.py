@@ -157,3 +157,44 @@ def test_lists_by_id_match_the_database(client: Client, mixed_cases: list[str], 
     got = client.get(f"{BASE}/requests.json", params)
     assert got.status_code == 200
     assert bytes(got.content) == uncached(client, f"{BASE}/requests.json", params)
+
+
+# -- the rate limit counted in the same round trip as the cached row ---------------------------
+
+
+def cache_settings(kind: str) -> dict[str, Any]:
+    if kind == "locmem":
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from chengguan.api.tests.test_shared_cache import REDIS_URL, redis_or_skip
+
+    redis_or_skip()
+    import secrets
+
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"cgtest{secrets.token_hex(4)}",
+        }
+    }
+
+
+@pytest.mark.parametrize("kind", ["locmem", "redis"])
+def test_cached_reads_are_rate_limited_before_any_work(
+    client: Client, row_cache: District, kind: str, django_assert_num_queries: Any
+) -> None:
+    code = post(client, "json", good(issue(["open311:write"]))).json()[0]["service_request_id"]
+    with override_settings(CACHES=cache_settings(kind), CHENGGUAN_API_RATE="4/h"):
+        read(client, code)  # 1: remembered now
+        with django_assert_num_queries(0):
+            read(client, code)  # 2: from the cache, the hit counted in the same round trip
+        missing = client.get(f"{BASE}/requests/2099010100001.json")  # 3: refusals count too
+        assert missing.status_code == 404
+        listed = client.get(f"{BASE}/requests.json", {"service_request_id": code})  # 4
+        assert listed.status_code == 200 and listed.json()[0]["service_request_id"] == code
+        with django_assert_num_queries(0):
+            refused = client.get(f"{BASE}/requests/{code}.json")  # 5: over, and nothing read
+            refused_list = client.get(f"{BASE}/requests.json", {"service_request_id": code})
+        for response in (refused, refused_list):
+            assert response.status_code == 429 and int(response["Retry-After"]) > 0
+            assert response.json() == [{"code": 429, "description": "too many requests: slow down"}]
