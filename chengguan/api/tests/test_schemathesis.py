@@ -71,7 +71,7 @@ CALLS: dict[str, int] = {"api": 0, "open311": 0}
 def print_the_count(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     capture = request.config.pluginmanager.getplugin("capturemanager")
-    if capture is not None and sum(CALLS.values()):
+    if capture is not None and any(CALLS.values()):
         with capture.global_and_fixture_disabled():  # what capsys.disabled() does, module-wide
             print(
                 f"\n[fuzz] schemathesis: {CALLS['api']} REST calls and {CALLS['open311']} Open311 calls, "
