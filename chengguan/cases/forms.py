@@ -36,7 +36,7 @@ def max_upload_bytes() -> int:
     return uploads.max_upload_bytes()
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: it must satisfy services.PhotoLike, whose attributes are plain
 class CheckedPhoto:
     upload: UploadedFile
     content_type: str

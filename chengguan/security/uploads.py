@@ -261,6 +261,16 @@ def store_public_copy(storage: Storage, stored_name: str, file: IO[bytes], *, ma
     return storage.save(public_name(stored_name), ContentFile(copy.content))
 
 
+def ensure_public_copy(storage: Storage, stored_name: str) -> str:
+    """The stored name of the public copy of ``stored_name``, made now if it is missing (a
+    photo stored by a path that did not make one, or one from before public copies)."""
+    name = public_name(stored_name)
+    if storage.exists(name):
+        return name
+    with storage.open(stored_name, "rb") as original:
+        return store_public_copy(storage, stored_name, original)
+
+
 _UNSAFE = re.compile(r"[^\w.\-()（）]+", re.UNICODE)
 _WINDOWS_RESERVED = {
     "CON",

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -17,9 +17,10 @@ from django.views.decorators.http import require_GET, require_POST
 from chengguan.api.auth import client_address, parse_rate
 from chengguan.cases import selectors, services
 from chengguan.cases.forms import ComplaintForm, FollowForm, RateForm, attach_photos
-from chengguan.cases.models import AttachmentKind, CaseEvent, CitizenContact
+from chengguan.cases.models import PUBLIC_CHANNELS, Attachment, AttachmentKind, CaseEvent, CitizenContact
 from chengguan.cases.services import CaseError, TransitionInput
 from chengguan.cases.workflow import WorkflowError
+from chengguan.security import uploads
 from chengguan.web.case_views import map_settings
 
 SESSION_KEY = "chengguan_complaint"
@@ -170,3 +171,28 @@ def rate(request: HttpRequest) -> HttpResponse:
         return _page(request, follow=follow_form, found=found, rate=form, status=400)
     follow_form = FollowForm(initial={"code": found.code})
     return _page(request, follow=follow_form, found=selectors.public_case(code, token))
+
+
+@require_GET
+def public_photo(request: HttpRequest, token: str) -> FileResponse:
+    """The EXIF-free copy of a photo a citizen sent (web, Open311), by its unguessable token:
+    what Open311's media_url points to. Staff photos and originals are never served here."""
+    attachment = (
+        Attachment.objects.filter(
+            token=token, kind=AttachmentKind.BEFORE, case__channel__in=PUBLIC_CHANNELS
+        )
+        .only("file", "content_type", "token", "extension")
+        .first()
+    )
+    if attachment is None:
+        raise Http404(_("照片不存在。"))
+    storage = attachment.file.storage
+    try:
+        name = uploads.ensure_public_copy(storage, attachment.file.name)
+    except FileNotFoundError:
+        raise Http404(_("照片文件已丢失。")) from None
+    response = FileResponse(storage.open(name, "rb"), content_type=attachment.content_type)
+    response["Content-Disposition"] = f'inline; filename="{attachment.token}{attachment.extension}"'
+    response["Cache-Control"] = "public, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -30,4 +30,5 @@ urlpatterns = [
     path("public/done/", public_views.complain_done, name="public-done"),
     path("public/follow/", public_views.follow, name="public-follow"),
     path("public/rate/", public_views.rate, name="public-rate"),
+    path("public/photos/<str:token>/", public_views.public_photo, name="public-photo"),
 ]
