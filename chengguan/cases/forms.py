@@ -3,13 +3,13 @@
 Every photo goes through :mod:`chengguan.security.uploads`: its type comes from its content
 (JPEG, PNG or WebP that Pillow decodes), its size is limited (``CHENGGUAN_MAX_UPLOAD_MB``, 10 MB
 unless set), its EXIF position can place an inspector's report, and it is stored under a name
-of our own through Django's storage API with an EXIF-free public copy beside it.
+of our own through Django's storage API (by the case services); citizens and Open311 clients
+get only its EXIF-free public copy (``uploads.ensure_public_copy``).
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from chengguan.cases import selectors
-from chengguan.cases.models import Attachment, Case, CaseEvent, Channel
+from chengguan.cases.models import Case, Channel
 from chengguan.cases.services import CitizenInfo, ReportInput, TransitionInput
 from chengguan.cases.workflow import Transition
 from chengguan.catalog.models import Category
@@ -77,31 +77,6 @@ class PhotosField(forms.FileField):
         if len(uploads) > MAX_PHOTOS:
             raise forms.ValidationError(_("一次最多上传 %(n)s 张照片。"), params={"n": MAX_PHOTOS})
         return [check_photo(upload) for upload in uploads]
-
-
-def attach_photos(
-    case: Case, event: CaseEvent | None, photos: list[CheckedPhoto], kind: str
-) -> list[Attachment]:
-    """Store checked photos for a case (call inside the transaction that wrote the event)."""
-    stored = []
-    for photo in photos:
-        attachment = Attachment(
-            case=case,
-            event=event,
-            kind=kind,
-            token=secrets.token_hex(16),
-            extension=photo.extension,
-            content_type=photo.content_type,
-            size=photo.size or photo.upload.size or 0,
-            # Only shown to staff, but cleaned all the same: no directories, no control characters.
-            original_name=uploads.safe_filename(photo.upload.name or "", default="photo")[:200],
-        )
-        # The storage API picks the bytes' home; the name comes from attachment_path, not the user.
-        attachment.file.save(f"{attachment.token}{attachment.extension}", photo.upload, save=False)
-        uploads.store_public_copy(attachment.file.storage, attachment.file.name, photo.upload)
-        attachment.save()
-        stored.append(attachment)
-    return stored
 
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,19}$")

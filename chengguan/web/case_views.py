@@ -11,7 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,8 +21,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chengguan.calendar.selectors import work_calendar
 from chengguan.cases import selectors, services
-from chengguan.cases.forms import QueueFilterForm, ReportForm, TransitionForm, attach_photos, parse_picks
-from chengguan.cases.models import AttachmentKind, Case, CaseEvent
+from chengguan.cases.forms import QueueFilterForm, ReportForm, TransitionForm, parse_picks
+from chengguan.cases.models import Case
 from chengguan.cases.services import CaseError, StaleCase, TransitionInput
 from chengguan.cases.workflow import BY_ACTION, ROLE_LABELS, STATUS_LABELS, Role, Status, WorkflowError
 from chengguan.org.models import StaffRole
@@ -110,12 +109,10 @@ def inspector_report(request: HttpRequest) -> HttpResponse:
         return inspector(request, form=form, status=400)
     assert current.staff is not None
     try:
-        with transaction.atomic():
-            case = services.report(form.to_input(current.staff, request.user))
-            photos = form.cleaned_data.get("photos") or []
-            if photos:
-                first = CaseEvent.objects.filter(case=case).order_by("seq").first()
-                attach_photos(case, first, photos, AttachmentKind.BEFORE)
+        # The service stores the photos in its own transaction: file and row, or neither.
+        case = services.report(
+            form.to_input(current.staff, request.user), photos=form.cleaned_data.get("photos") or []
+        )
     except CaseError as error:
         form.add_error(error.field if error.field in form.fields else None, str(error))
         return inspector(request, form=form, status=400)
@@ -376,11 +373,9 @@ def case_transition(request: HttpRequest, code: str) -> HttpResponse:
             request, "web/cases/detail.html", _detail_context(request, case, bound=form), status=400
         )
     try:
-        with transaction.atomic():
-            updated = services.transition(case.pk, form.to_input(), request.user)
-            if form.checked_photos:
-                event = CaseEvent.objects.filter(case=updated).order_by("-seq").first()
-                attach_photos(updated, event, form.checked_photos, form.photo_kind)
+        updated = services.transition(
+            case.pk, form.to_input(), request.user, photos=form.checked_photos, photo_kind=form.photo_kind
+        )
     except StaleCase as error:
         messages.error(request, str(error))
         fresh = _case_or_404(request, code)

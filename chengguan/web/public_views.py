@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,8 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chengguan.api.auth import client_address, parse_rate
 from chengguan.cases import selectors, services
-from chengguan.cases.forms import ComplaintForm, FollowForm, RateForm, attach_photos
-from chengguan.cases.models import PUBLIC_CHANNELS, Attachment, AttachmentKind, CaseEvent, CitizenContact
+from chengguan.cases.forms import ComplaintForm, FollowForm, RateForm
+from chengguan.cases.models import PUBLIC_CHANNELS, Attachment, AttachmentKind, CitizenContact
 from chengguan.cases.services import CaseError, TransitionInput
 from chengguan.cases.workflow import WorkflowError
 from chengguan.security import uploads
@@ -93,13 +92,9 @@ def complain(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, complaint=form, status=400)
     try:
-        with transaction.atomic():
-            case = services.report(form.to_input())
-            photos = form.cleaned_data.get("photos") or []
-            if photos:
-                first = CaseEvent.objects.filter(case=case).order_by("seq").first()
-                attach_photos(case, first, photos, AttachmentKind.BEFORE)
-            token = CitizenContact.objects.filter(case=case).values_list("follow_token", flat=True).get()
+        # The service stores the photos in its own transaction: file and row, or neither.
+        case = services.report(form.to_input(), photos=form.cleaned_data.get("photos") or [])
+        token = CitizenContact.objects.filter(case=case).values_list("follow_token", flat=True).get()
     except CaseError as error:
         form.add_error(error.field if error.field in form.fields else None, str(error))
         return _page(request, complaint=form, status=400)
@@ -178,9 +173,7 @@ def public_photo(request: HttpRequest, token: str) -> FileResponse:
     """The EXIF-free copy of a photo a citizen sent (web, Open311), by its unguessable token:
     what Open311's media_url points to. Staff photos and originals are never served here."""
     attachment = (
-        Attachment.objects.filter(
-            token=token, kind=AttachmentKind.BEFORE, case__channel__in=PUBLIC_CHANNELS
-        )
+        Attachment.objects.filter(token=token, kind=AttachmentKind.BEFORE, case__channel__in=PUBLIC_CHANNELS)
         .only("file", "content_type", "token", "extension")
         .first()
     )

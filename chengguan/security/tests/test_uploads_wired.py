@@ -16,7 +16,7 @@ from PIL import ExifTags, Image
 
 from chengguan.cases.models import Attachment, Case, CaseEvent
 from chengguan.security.tests.test_uploads import exif_with_gps
-from chengguan.security.uploads import public_name
+from chengguan.security.uploads import ensure_public_copy
 from chengguan.web.tests.conftest import Site, build_site
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +88,7 @@ def test_photo_position_places_a_report_without_a_point(site: Site, settings: An
     # The original keeps its EXIF as evidence; the public copy beside it has none.
     original = photo.file.read()
     assert exif_of(original)
-    with photo.file.storage.open(public_name(photo.file.name)) as copy:
+    with photo.file.storage.open(ensure_public_copy(photo.file.storage, photo.file.name)) as copy:
         public = copy.read()
     assert exif_of(public) == {}
     assert b"13912341234" in original and b"13912341234" not in public
@@ -137,7 +137,7 @@ def test_a_picture_with_a_script_appended_is_published_as_pixels_only(site: Site
     site.client("inspector").post("/m/report/", report_form(site, photos=[upload]))
     photo = Attachment.objects.get()
     assert photo.content_type == "image/jpeg" and photo.file.name.endswith(f"{photo.token}.jpg")
-    with photo.file.storage.open(public_name(photo.file.name)) as copy:
+    with photo.file.storage.open(ensure_public_copy(photo.file.storage, photo.file.name)) as copy:
         assert trailer not in copy.read()
 
 
@@ -169,7 +169,7 @@ def test_traversal_names_never_reach_the_disk(site: Site, settings: Any, name: s
     stored = os.path.realpath(photo.file.path)
     assert stored.startswith(root + os.sep)
     assert os.path.basename(stored) == f"{photo.token}.jpg"
-    assert media_files(settings) == sorted([photo.file.name, public_name(photo.file.name)])
+    assert media_files(settings) == [photo.file.name]
 
 
 def test_report_back_photos_go_through_the_same_checks(site: Site, settings: Any) -> None:
@@ -192,7 +192,7 @@ def test_report_back_photos_go_through_the_same_checks(site: Site, settings: Any
     after = list(Attachment.objects.filter(case=case).order_by("pk"))
     assert [a.content_type for a in after] == ["image/png", "image/jpeg"]
     for photo in after:
-        with photo.file.storage.open(public_name(photo.file.name)) as copy:
+        with photo.file.storage.open(ensure_public_copy(photo.file.storage, photo.file.name)) as copy:
             assert exif_of(copy.read()) == {}
 
 
@@ -210,7 +210,7 @@ def test_citizen_photo_is_checked_and_published_without_exif(site: Site, setting
     assert client.post("/public/complain/", data).status_code == 302
     photo = Attachment.objects.get()
     assert photo.original_name == "我的照片.jpg"
-    with photo.file.storage.open(public_name(photo.file.name)) as copy:
+    with photo.file.storage.open(ensure_public_copy(photo.file.storage, photo.file.name)) as copy:
         public = copy.read()
     assert exif_of(public) == {} and b"\xff\xd8" == public[:2]
     bad = dict(data, photos=[SimpleUploadedFile("x.jpg", b"<svg onload=alert(1)>")])
