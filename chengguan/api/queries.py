@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
 from chengguan.api import shared
@@ -318,15 +318,21 @@ def viewer_for(user: Any, key: ApiKey | None) -> Viewer:
 
 def case_changed(sender: Any, instance: Any, created: bool = False, **_: Any) -> None:
     """post_save of a Case or CaseEvent: the case's remembered Open311 row is outdated once
-    this commits. A case just created has nothing remembered yet (misses are not stored), so
-    its own save needs nothing; its first event still renews, which costs one cache write."""
+    this commits. A case just created has nothing remembered yet (misses are not stored)."""
     if row_cache_seconds() <= 0:
         return
     if isinstance(instance, Case):
-        if not created:
+        if created:
+            # Its first events (same transaction) need no renewal either: nobody can have
+            # remembered a row of a case that no other transaction could see yet.
+            instance._open311_unseen = True  # type: ignore[attr-defined]
+            transaction.on_commit(lambda: setattr(instance, "_open311_unseen", False))
+        else:
             shared.renew_on_commit(case_token(instance.code))
         return
     if CaseEvent.case.is_cached(instance):
+        if getattr(instance.case, "_open311_unseen", False):
+            return
         code = instance.case.code
     else:
         code = Case.objects.filter(pk=instance.case_id).values_list("code", flat=True).first()
