@@ -19,10 +19,13 @@ For SQLite (``var/bench_intake.sqlite3``) and PostgreSQL (database ``chengguan_b
    history, 93 % closed, the rest open with deadlines around now;
 5. the command-centre queue's first page (``cases.selectors.command_queue``: open cases by
    deadline, 50 rows, category and lead unit joined) as the dispatcher sees it: the first
-   call, then the median and worst of 20; also the overdue sweep and a duplicate lookup.
+   call, then the median and worst of 20; then with each filter the page offers (status,
+   light, channel, category, territory, lead unit, search, a later page): first call, median
+   and worst of 5; also the overdue sweep and a duplicate lookup.
 
 Options: ``--cases N --fill N --backend sqlite|postgres|both --workers N`` (reports taken by
-N processes at once, as several app servers would). Each rate is printed twice: per second
+N processes at once, as several app servers would); ``--queue-only`` measures step 5 alone on
+the cases an earlier run left. Each rate is printed twice: per second
 of wall clock, with the machine's load average beside it, and per CPU-second of this process
 plus its PostgreSQL backend — the second figure is what the work costs, whatever else the
 machine was doing. Nothing here asserts a time.
@@ -65,6 +68,9 @@ def main() -> int:
     parser.add_argument("--dispatch-share", type=float, default=0.1, help="share registered and dispatched")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--workers", type=int, default=1, help="processes taking reports at once")
+    parser.add_argument(
+        "--queue-only", action="store_true", help="only the queue figures, on the cases already there"
+    )
     parser.add_argument("--run", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
@@ -88,7 +94,7 @@ def main() -> int:
         )
         command = [sys.executable, "-m", "bench.intake", "--run", backend, "--cases", str(args.cases)]
         command += ["--fill", str(args.fill), "--dispatch-share", str(args.dispatch_share)]
-        command += ["--workers", str(args.workers)]
+        command += ["--workers", str(args.workers)] + (["--queue-only"] if args.queue_only else [])
         status |= subprocess.call(command, env=env, cwd=ROOT)
     return status
 
@@ -173,6 +179,9 @@ def run(args: argparse.Namespace) -> int:
     took, _ = timed(lambda: call_command("migrate", verbosity=0, interactive=False))
     say(f"migrate: {took:.1f}s")
     prepare_district()
+    if args.queue_only:
+        queue_figures()
+        return 0
     clear_cases()
     intake(args.cases, args.workers)
     dispatch_share(int(args.cases * args.dispatch_share))
@@ -331,7 +340,14 @@ def intake(n: int, workers: int = 1) -> None:
     say(f"inputs prepared (not timed): {len(inputs):,} in {took:.1f}s")
     cold, inputs = inputs[:2000], inputs[2000:]
     wall, cpu, _ = measured(lambda: [services.report(data) for data in cold])
-    say(rate("intake, per-request path (calendar and grid checked on every call)", len(cold), wall, cpu))
+    say(
+        rate(
+            "intake, per-request path as the pages and the API call it (settings checked with one query)",
+            len(cold),
+            wall,
+            cpu,
+        )
+    )
     if workers <= 1:
         wall, cpu, _ = measured(lambda: report_all(inputs))
         say(rate("INTAKE through services.report, one process", len(inputs), wall, cpu))
@@ -521,6 +537,41 @@ def fill(total: int) -> None:
 # -- 5. the queue on a million cases ----------------------------------------------------------
 
 
+def queue_filters() -> list[tuple[str, Any]]:
+    """Every filter the command page offers, each with a value that has open cases."""
+    from chengguan.cases import selectors
+    from chengguan.cases.models import OPEN_VALUES, Case
+    from chengguan.org.models import OrgUnit
+
+    open_ = Case.objects.filter(status__in=OPEN_VALUES)
+    category = open_.order_by("-pk").values_list("category_id", flat=True).first()
+    territory = OrgUnit.objects.filter(kind__in=["subdistrict", "town"]).order_by("code").first()
+    unit = (
+        Case.objects.filter(status="handling", lead_unit__isnull=False)
+        .order_by("-pk")
+        .values_list("lead_unit_id", flat=True)
+        .first()
+    )
+    F = selectors.QueueFilters
+    found: list[tuple[str, Any]] = [
+        ("status=reported", F(status="reported")),
+        ("status=handling", F(status="handling")),
+        ("status=all", F(status=selectors.ALL_FILTER)),
+        ("channel=web", F(channel="web")),
+        ("category", F(category_id=category)),
+        ("territory", F(territory_id=territory.pk if territory else None)),
+        ("lead unit", F(lead_unit_id=unit)),
+        (
+            "territory + red",
+            F(territory_id=territory.pk if territory else None, light=selectors.LightFilter.RED),
+        ),
+        ("search (code prefix or address)", F(q="2026")),
+        ("page 20", F(page=20)),
+    ]
+    found += [(f"light={light.value}", F(light=light)) for light in selectors.LightFilter]
+    return found
+
+
 def queue_figures() -> None:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
@@ -538,8 +589,9 @@ def queue_figures() -> None:
     calendar = work_calendar()
     open_count = Case.objects.filter(status__in=tasks.CLOCKED).count()
 
-    def first_page() -> int:
-        return len(selectors.command_queue(viewer, calendar=calendar, now=timezone.now()).rows)
+    def first_page(filters: Any = None) -> int:
+        page = selectors.command_queue(viewer, filters, calendar=calendar, now=timezone.now())
+        return len(page.rows)
 
     first, rows = timed(first_page)
     runs = [timed(first_page)[0] for _ in range(20)]
@@ -548,6 +600,13 @@ def queue_figures() -> None:
         f"first call {first * 1000:.1f} ms, median {statistics.median(runs) * 1000:.1f} ms, "
         f"worst {max(runs) * 1000:.1f} ms"
     )
+    for label, filters in queue_filters():
+        first, rows = timed(lambda f=filters: first_page(f))
+        runs = [timed(lambda f=filters: first_page(f))[0] for _ in range(5)]
+        say(
+            f"  filter {label}: {rows} rows; first call {first * 1000:.1f} ms, "
+            f"median {statistics.median(runs) * 1000:.1f} ms, worst {max(runs) * 1000:.1f} ms"
+        )
     took, report = timed(lambda: tasks.sweep(timezone.now()))
     say(f"overdue sweep, first run: {took * 1000:.0f} ms ({report.as_dict()})")
     took, report = timed(lambda: tasks.sweep(timezone.now()))

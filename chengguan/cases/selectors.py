@@ -41,11 +41,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
 from chengguan.cases import deadlines
-from chengguan.cases.models import Attachment, Case, CaseEvent, CitizenContact, Light
+from chengguan.cases.models import OPEN_VALUES, Attachment, Case, CaseEvent, CitizenContact, Light
 from chengguan.cases.services import Who, actor_on
 from chengguan.cases.workflow import (
     FINAL,
-    OPEN,
     STATUS_LABELS,
     Actor,
     CaseFacts,
@@ -260,6 +259,9 @@ def _light_filter(
 
 OPEN_FILTER = "open"
 ALL_FILTER = "all"
+# OPEN_VALUES (sorted) is the list of the partial indexes on open cases (``case_open_queue``,
+# the dashboard's ``dash_case_open``): SQLite uses a partial index only when the query repeats
+# its condition term for term, in the same order.
 
 
 @dataclass(frozen=True)
@@ -334,13 +336,16 @@ def command_queue(
     now = now or timezone.now()
     qs = cases_for(viewer)
     if filters.status == OPEN_FILTER:
-        qs = qs.filter(status__in=[s.value for s in OPEN])
+        qs = qs.filter(status__in=OPEN_VALUES)
     elif filters.status and filters.status != ALL_FILTER:
         qs = qs.filter(status=filters.status)
     if filters.category_id:
         qs = qs.filter(category_id=filters.category_id)
     if filters.territory_id:
-        qs = qs.filter(territory_id=filters.territory_id)
+        # "+ 0" keeps the planners off the territory's index: a territory holds a tenth of the
+        # district's cases, and walking the open cases in deadline order finds a page of them
+        # sooner than fetching and sorting all of that territory's (0.2 s → ms at 1 M cases).
+        qs = qs.alias(territory_plain=F("territory_id") + 0).filter(territory_plain=filters.territory_id)
     if filters.lead_unit_id:
         qs = qs.filter(lead_unit_id=filters.lead_unit_id)
     if filters.channel:
