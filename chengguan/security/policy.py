@@ -219,6 +219,7 @@ URL_AREAS: dict[str, Area] = {
     "web:public-done": Area.PUBLIC,
     "web:public-follow": Area.PUBLIC,
     "web:public-rate": Area.PUBLIC,
+    "web:public-photo": Area.PUBLIC,  # the EXIF-free copy of a citizen's own photo, by token
 }
 # Views without a name, by their function (Django's static file view in DEBUG).
 VIEW_AREAS: dict[str, Area] = {"django.views.static.serve": Area.MEDIA}

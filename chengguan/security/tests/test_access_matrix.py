@@ -191,6 +191,7 @@ FINER_RULES = {Area.ADMIN, Area.ASSESSMENT, Area.INSPECTIONS}
 MISSING_OK = {
     "web:photo",
     "web:public-rate",
+    "web:public-photo",
     "open311:service",
     "open311:request",
     "open311:token",
