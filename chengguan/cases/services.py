@@ -38,6 +38,7 @@ from chengguan.catalog.limits import LimitRow, choose_limit
 from chengguan.catalog.models import Category
 from chengguan.catalog.selectors import time_limit_rows
 from chengguan.org.models import OrgUnit, Staff
+from chengguan.security.uploads import safe_filename
 
 # Used when the catalogue has no limit for a step: a bureau should enter its own.
 FALLBACK_LIMITS: dict[str, Decimal] = {
@@ -371,7 +372,8 @@ def attach(
         extension=extension,
         content_type=content_type,
         size=size or 0,
-        original_name=(getattr(file, "name", "") or "")[:200],
+        # Shown to staff only, but cleaned all the same: no directories, no control characters.
+        original_name=safe_filename(getattr(file, "name", "") or "", default="photo")[:200],
     )
     storage = attachment.file.storage
     attachment.file.save(f"{attachment.token}{extension}", file, save=False)
