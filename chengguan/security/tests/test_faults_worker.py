@@ -148,17 +148,16 @@ def test_a_worker_killed_mid_delivery_loses_no_webhook(
     tmp_path: Path, receiver: Receiver, workers: list[subprocess.Popen[bytes]]
 ) -> None:
     site: Site = build_site()
-    case = site.report()
-    event = CaseEvent.objects.get(case=case, seq=1)
-    # Subscribed after the event, so the test process's own (immediate) queue sends nothing;
-    # the rows are made as the commit hook makes them, and left to the worker.
+    case = site.to("to_dispatch")
     Subscription.objects.create(
-        name="受理系统", url=receiver.url, secret="s3cret-for-test", event_types=["*"]
+        name="受理系统", url=receiver.url, secret="s3cret-for-test", event_types=["case.dispatch"]
     )
-    webhooks.forget_subscriptions()
-    [delivery_id] = webhooks.deliveries_for(event.pk)
-
     first = start_worker(tmp_path, workers)
+    # The step happens in a process of its own, as on a web server: its commit hook writes the
+    # Delivery row and puts the task on the running worker's queue (the only copy of it).
+    in_web_process(tmp_path, dispatch_code(case))
+    event = CaseEvent.objects.get(case=case, action="dispatch")
+    [delivery_id] = Delivery.objects.filter(event_id=event.pk).values_list("pk", flat=True)
     assert receiver.first_arrived.wait(timeout=60), (tmp_path / "worker0.log").read_text(errors="replace")
     os.kill(first.pid, signal.SIGKILL)  # mid-job: the POST is open, the attempt uncommitted
     first.wait(timeout=30)
@@ -176,7 +175,7 @@ def test_a_worker_killed_mid_delivery_loses_no_webhook(
     assert delivery.attempts == 1 and delivery.status_code == 200 and delivery.delivered_at is not None
     # At least once: the killed attempt's POST and the real one, with one id to drop by.
     assert [p["delivery"] for p in receiver.posts] == [str(delivery_id)] * 2
-    assert {p["event"] for p in receiver.posts} == {"case.report"}
+    assert {p["event"] for p in receiver.posts} == {"case.dispatch"}
 
 
 def dispatch_code(case: Any) -> str:
