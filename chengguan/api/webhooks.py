@@ -79,11 +79,16 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 def verify(secret: str, timestamp: str, body: bytes, signature: str, *, tolerance: float = 300) -> bool:
     """What a receiver does: same HMAC, constant-time compare, timestamp not too old."""
+    if not timestamp.isascii():  # int() reads other scripts' digits; the signature never does
+        return False
     try:
         fresh = abs(time.time() - int(timestamp)) <= tolerance
     except ValueError:
         return False
-    return fresh and hmac.compare_digest(sign(secret, timestamp, body), signature)
+    # compare bytes: compare_digest refuses non-ASCII text, and a forged header may hold any
+    return fresh and hmac.compare_digest(
+        sign(secret, timestamp, body).encode(), signature.encode("utf-8", "surrogateescape")
+    )
 
 
 # -- which subscriptions exist (a few seconds' memory per process) --------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 import pytest
 from django.test import Client
 from huey.contrib.djhuey import HUEY
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chengguan.api import webhooks
 from chengguan.api.models import Delivery, DeliveryStatus, Scope, Subscription
@@ -221,3 +224,14 @@ def test_command_sends_what_is_due(district: District, receiver: Receiver) -> No
     out = StringIO()
     call_command("deliver_webhooks", stdout=out)
     assert "送达 1" in out.getvalue() and receiver.received[0]["valid"]
+
+
+@given(signature=st.text(max_size=80), stamp=st.text(max_size=12))
+def test_verify_refuses_any_forged_header_without_raising(signature: str, stamp: str) -> None:
+    """A receiver's check answers False for any header text (non-ASCII included), never raises."""
+    body = b'{"event": "case.dispatched"}'
+    now = str(int(time.time()))
+    assert webhooks.verify(SECRET, stamp, body, signature) is False
+    assert webhooks.verify(SECRET, now, body, signature) is False
+    assert webhooks.verify(SECRET, now, body, webhooks.sign(SECRET, now, body)) is True
+    assert webhooks.verify(SECRET, "\u0661\u0662", body, signature) is False  # Arabic-Indic digits
