@@ -71,7 +71,7 @@ class Role(StrEnum):
     SHIFT_LEADER = "shift_leader"  # 值班长
     DISPATCHER = "dispatcher"  # 派遣员
     HANDLER = "handler"  # 处置单位人员
-    LEADER = "leader"  # 领导（督办）
+    LEADER = "leader"  # 领导（只读；督办经值班长）
     CITIZEN = "citizen"  # 市民（评价）
     SYSTEM = "system"  # 后台计时任务（超期督办）
 
@@ -284,7 +284,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         "督办",
         set(OPEN_WORK),
         None,
-        {R.LEADER, R.SHIFT_LEADER, R.SYSTEM},
+        # A leader's 督办 reaches the case through the shift leader (or the 领导交办 channel):
+        # leaders read everything and change nothing (the access policy, issue 8).
+        {R.SHIFT_LEADER, R.SYSTEM},
         C.KEEP,
         needs_note=True,
     ),

@@ -1198,14 +1198,15 @@ class CaseFactory:
         limit = float(track.clock.limit_hours or Decimal(16))
         late = r.random() < stall
         if late:
-            # Left lying: overdue, supervised automatically and then by a leader; most are
+            # Left lying: overdue, supervised automatically and then on a leader's word through
+            # the shift leader (leaders themselves change nothing); most are
             # handled weeks late, some are still open at the end.
             deadline = track.clock.deadline
             if deadline is not None and r.random() < 0.6:
                 track.do(
                     "supervise",
                     track.after(deadline, r.uniform(8, 40)),
-                    self._staff("leader", "领导"),
+                    self._staff("shift_leader", "值班长"),
                     NOTES["supervise"][0],
                 )
             if r.random() < STUCK:

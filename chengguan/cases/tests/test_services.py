@@ -204,8 +204,10 @@ def test_deferral_stops_the_clock_and_resumption_adds_the_time(world) -> None:
 def test_supervision_escalates_and_is_recorded(world) -> None:
     case = dispatched(world)
     with pytest.raises(WorkflowError, match="必须填写说明"):
-        world.act(case, "supervise", "leader", at(MON, "16:00"))
-    case = world.act(case, "supervise", "leader", at(MON, "16:00"), note="请加快处置")
+        world.act(case, "supervise", "shift_leader", at(MON, "16:00"))
+    with pytest.raises(WorkflowError):  # leaders read and change nothing
+        world.act(case, "supervise", "leader", at(MON, "16:00"), note="请加快处置")
+    case = world.act(case, "supervise", "shift_leader", at(MON, "16:00"), note="领导批示：请加快处置")
     case = world.act(case, "supervise", None, at(MON, "17:00"), note="超期自动督办")
     assert case.supervision_level == 2 and case.status == Status.DISPATCHED
     assert case.events.last().actor_name == "系统"
