@@ -29,7 +29,7 @@ from chengguan.assessment.models import (
     StandardItem,
     StandardStatus,
 )
-from chengguan.cases.forms import CheckedPhoto
+from chengguan.cases.forms import CheckedPhoto, coordinate_field
 from chengguan.catalog.models import Category
 from chengguan.org.models import OrgUnit, Staff
 from chengguan.security.uploads import UploadRejected, check_image
@@ -183,20 +183,8 @@ class FindingForm(forms.Form):
     )
     description = forms.CharField(label=_("问题描述"), widget=forms.Textarea(attrs={"rows": 3}))
     photos = PhotosField(label=_("现场照片"), required=False)
-    lat = forms.FloatField(
-        label=_("纬度"),
-        required=False,
-        min_value=-90,
-        max_value=90,
-        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
-    )
-    lon = forms.FloatField(
-        label=_("经度"),
-        required=False,
-        min_value=-180,
-        max_value=180,
-        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
-    )
+    lat = coordinate_field(_("纬度"), 90)
+    lon = coordinate_field(_("经度"), 180)
     address = forms.CharField(label=_("地址"), max_length=200, required=False)
     responsible_person = forms.CharField(label=_("直接责任人"), max_length=50, required=False)
     rectify_by = forms.DateField(

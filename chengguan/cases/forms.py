@@ -87,21 +87,21 @@ class CategoryChoiceField(forms.ModelChoiceField):
         return f"{obj.code} {obj.name}"
 
 
+def coordinate_field(label: Any, bound: int) -> forms.FloatField:
+    """An optional WGS-84 latitude (bound 90) or longitude (bound 180), filled by the phone's
+    GPS or a map pick; shared by every form that takes a place."""
+    return forms.FloatField(
+        label=label,
+        required=False,
+        min_value=-bound,
+        max_value=bound,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+
+
 class LocationMixin(forms.Form):
-    lat = forms.FloatField(
-        label=_("纬度"),
-        required=False,
-        min_value=-90,
-        max_value=90,
-        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
-    )
-    lon = forms.FloatField(
-        label=_("经度"),
-        required=False,
-        min_value=-180,
-        max_value=180,
-        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
-    )
+    lat = coordinate_field(_("纬度"), 90)
+    lon = coordinate_field(_("经度"), 180)
     address = forms.CharField(label=_("地址"), max_length=200, required=False)
 
     def clean(self) -> dict[str, Any]:
