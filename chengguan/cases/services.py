@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from chengguan.cases import deadlines, notify, workflow
@@ -133,24 +134,30 @@ class ReportInput:
     at: dt.datetime | None = None
 
 
-def _next_code(day: dt.date) -> str:
-    """The day's next readable code, gap-free.
+def _reserve_codes(day: dt.date, count: int) -> list[str]:
+    """``count`` consecutive readable codes of ``day``, gap-free.
 
-    One ``UPDATE … RETURNING`` (PostgreSQL, SQLite ≥ 3.35) both takes the counter row's lock
-    until the case's transaction ends and reads the new value; the row is made on the first
-    case of the day.
+    One ``UPDATE … SET last = last + count … RETURNING`` (PostgreSQL, SQLite ≥ 3.35) both
+    takes the counter row's lock until the caller's transaction ends and reads the new value,
+    whatever the count: a batch costs the same single statement as one report. The row is
+    made on the first case of the day. If the transaction rolls back, so does the counter.
     """
     table = connection.ops.quote_name(DailyCounter._meta.db_table)
     value = connection.ops.adapt_datefield_value(day)
-    sql = f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last"
+    sql = f"UPDATE {table} SET last = last + %s WHERE day = %s RETURNING last"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value])
+        cursor.execute(sql, [count, value])
         row = cursor.fetchone()
         if row is None:
             DailyCounter.objects.get_or_create(day=day)
-            cursor.execute(sql, [value])
+            cursor.execute(sql, [count, value])
             row = cursor.fetchone()
-    return f"{day:%Y%m%d}{row[0]:05d}"
+    last = int(row[0])
+    return [f"{day:%Y%m%d}{n:05d}" for n in range(last - count + 1, last + 1)]
+
+
+def _next_code(day: dt.date) -> str:
+    return _reserve_codes(day, 1)[0]
 
 
 def _limit(
@@ -185,8 +192,129 @@ def _validate_report(data: ReportInput) -> None:
         raise CaseError("经纬度超出范围。", "lat")
     if data.lat is None and not data.address.strip():
         raise CaseError("请在地图上选点或填写地址。", "address")
+    # Lengths of the columns: PostgreSQL would refuse the insert (for a batch, the whole
+    # batch), SQLite would store it; either way the clerk deserves a message of their own.
+    if len(data.address.strip()) > 200:
+        raise CaseError("地址不能超过 200 字。", "address")
+    if data.citizen is not None and len(data.citizen.name.strip()) > 50:
+        raise CaseError("举报人姓名不能超过 50 字。", "citizen_name")
+    if data.citizen is not None and len(data.citizen.phone.strip()) > 20:
+        raise CaseError("举报人电话不能超过 20 位。", "citizen_phone")
     if data.self_handled and data.reporter_staff is None:
         raise CaseError("只有巡查员可以当场自行处置。", "self_handled")
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A checked report with everything worked out before any write: place, status, clock."""
+
+    data: ReportInput
+    at: dt.datetime
+    where: Location
+    status: Status
+    clock: deadlines.StepClock
+    round_the_clock: bool
+
+    @property
+    def local_day(self) -> dt.date:
+        return timezone.localtime(self.at).date()
+
+
+IntakeLookup = Callable[[int], tuple[Any, Sequence[LimitRow]]]
+
+
+def _prepare(data: ReportInput, calendar: Any, locator: Any, lookup: IntakeLookup = intake_config) -> _Draft:
+    """Validate, locate and clock one report, or raise CaseError. Reads, never writes."""
+    _validate_report(data)
+    at = data.at or timezone.now()
+    rows: Sequence[LimitRow] | None = None
+    located = data.lat is None or locator is not None  # nothing (more) to look up for the point
+    if calendar is None or not located:
+        config, rows = lookup(data.category.pk)
+        calendar = calendar if calendar is not None else config.calendar
+        locator = locator if locator is not None else config.locator
+    where = locate(data.lat, data.lon, locator=locator) if locator is not None else Location()
+    if where is None:
+        raise CaseError("该位置不在本区网格范围内，请确认位置。", "lat")
+    status = Status.SELF_HANDLED if data.self_handled else Status.REPORTED
+    round_the_clock = data.category.round_the_clock or data.urgency == Urgency.URGENT
+    step = STEP_OF_STATUS[status]
+    clock = deadlines.start(
+        calendar,
+        step,
+        at,
+        _limit(data.category, step, data.area_class, data.work_kind, rows),
+        round_the_clock=round_the_clock,
+    )
+    return _Draft(data, at, where, status, clock, round_the_clock)
+
+
+def _build(draft: _Draft, code: str) -> tuple[Case, CitizenContact | None, CaseEvent]:
+    """The unsaved case, citizen contact (public channels, or when given) and first event.
+
+    The one place their fields are set: report() saves them one by one, report_many()
+    inserts a batch of them at once.
+    """
+    data, where, clock = draft.data, draft.where, draft.clock
+    case = Case(
+        code=code,
+        channel=data.channel,
+        category=data.category,
+        description=data.description.strip(),
+        address=data.address.strip(),
+        lat=data.lat,
+        lon=data.lon,
+        territory_id=where.territory_id or (data.territory.pk if data.territory else None),
+        unit_grid=where.unit_grid,
+        area_grid=where.area_grid,
+        responsibility_grid=where.responsibility_grid,
+        management_grid=where.management_grid,
+        area_class=data.area_class,
+        work_kind=data.work_kind,
+        reporter_staff=data.reporter_staff,
+        reporter_user=data.reporter_user,
+        urgency=data.urgency,
+        quantity=data.quantity,
+        quantity_unit=data.quantity_unit,
+        tags=list(data.tags),
+        disposition_mode=data.category.disposition_mode,
+        status=draft.status,
+        step=clock.step,
+        step_started_at=clock.started_at,
+        step_limit_hours=clock.limit_hours,
+        deadline=clock.deadline,
+        round_the_clock=draft.round_the_clock,
+        reported_at=draft.at,
+    )
+    contact: CitizenContact | None = None
+    if data.citizen is not None or data.channel in PUBLIC_CHANNELS:
+        citizen = data.citizen or CitizenInfo()
+        contact = CitizenContact(
+            case=case,
+            name=citizen.name.strip(),
+            phone=citizen.phone.strip(),
+            email=citizen.email.strip(),
+            follow_token=secrets.token_urlsafe(12),
+        )
+    first = _new_event(
+        case,
+        action="self_handle" if data.self_handled else "report",
+        label="上报并自行处置" if data.self_handled else "上报",
+        user=data.reporter_user,
+        actor_name=data.reporter_staff.name
+        if data.reporter_staff
+        else (data.citizen.name if data.citizen else ""),
+        actor_role=data.reporter_staff.role if data.reporter_staff else "citizen",
+        from_status="",
+        to_status=draft.status,
+        at=draft.at,
+        note="",
+        before=None,
+        after=clock.deadline,
+        data={"channel": data.channel},
+        seq=1,  # a new case: no query for the last sequence number
+    )
+    return case, contact, first
 
 
 def report(
@@ -207,89 +335,16 @@ def report(
     ``photos`` (checked pictures: ``upload``, ``content_type``, ``extension``) are stored with
     the first event in the same transaction; if anything fails, no row and no file remain.
     """
-    _validate_report(data)
-    at = data.at or timezone.now()
-    rows: Sequence[LimitRow] | None = None
-    located = data.lat is None or locator is not None  # nothing (more) to look up for the point
-    if calendar is None or not located:
-        config, rows = intake_config(data.category.pk)
-        calendar = calendar if calendar is not None else config.calendar
-        locator = locator if locator is not None else config.locator
-    where = locate(data.lat, data.lon, locator=locator) if locator is not None else Location()
-    if where is None:
-        raise CaseError("该位置不在本区网格范围内，请确认位置。", "lat")
-    status = Status.SELF_HANDLED if data.self_handled else Status.REPORTED
-    round_the_clock = data.category.round_the_clock or data.urgency == Urgency.URGENT
-    step = STEP_OF_STATUS[status]
-    clock = deadlines.start(
-        calendar,
-        step,
-        at,
-        _limit(data.category, step, data.area_class, data.work_kind, rows),
-        round_the_clock=round_the_clock,
-    )
-    local_day = timezone.localtime(at).date()
+    draft = _prepare(data, calendar, locator)
     with _storing(), transaction.atomic():
         # Everything above ran outside the transaction; the day counter's row lock (taken in
         # _next_code, the first statement here) serialises every report of the day, so it
         # is held only for the inserts below.
-        case = Case.objects.create(
-            code=_next_code(local_day),
-            channel=data.channel,
-            category=data.category,
-            description=data.description.strip(),
-            address=data.address.strip(),
-            lat=data.lat,
-            lon=data.lon,
-            territory_id=where.territory_id or (data.territory.pk if data.territory else None),
-            unit_grid=where.unit_grid,
-            area_grid=where.area_grid,
-            responsibility_grid=where.responsibility_grid,
-            management_grid=where.management_grid,
-            area_class=data.area_class,
-            work_kind=data.work_kind,
-            reporter_staff=data.reporter_staff,
-            reporter_user=data.reporter_user,
-            urgency=data.urgency,
-            quantity=data.quantity,
-            quantity_unit=data.quantity_unit,
-            tags=list(data.tags),
-            disposition_mode=data.category.disposition_mode,
-            status=status,
-            step=clock.step,
-            step_started_at=clock.started_at,
-            step_limit_hours=clock.limit_hours,
-            deadline=clock.deadline,
-            round_the_clock=round_the_clock,
-            reported_at=at,
-        )
-        if data.citizen is not None or data.channel in PUBLIC_CHANNELS:
-            citizen = data.citizen or CitizenInfo()
-            CitizenContact.objects.create(
-                case=case,
-                name=citizen.name.strip(),
-                phone=citizen.phone.strip(),
-                email=citizen.email.strip(),
-                follow_token=secrets.token_urlsafe(12),
-            )
-        first = _append(
-            case,
-            action="self_handle" if data.self_handled else "report",
-            label="上报并自行处置" if data.self_handled else "上报",
-            user=data.reporter_user,
-            actor_name=data.reporter_staff.name
-            if data.reporter_staff
-            else (data.citizen.name if data.citizen else ""),
-            actor_role=data.reporter_staff.role if data.reporter_staff else "citizen",
-            from_status="",
-            to_status=status,
-            at=at,
-            note="",
-            before=None,
-            after=clock.deadline,
-            data={"channel": data.channel},
-            seq=1,  # a new case: no query for the last sequence number
-        )
+        case, contact, first = _build(draft, _next_code(draft.local_day))
+        case.save(force_insert=True)
+        if contact is not None:
+            contact.save(force_insert=True)
+        first.save(force_insert=True)
         for photo in photos:
             attach(
                 case,
@@ -300,6 +355,96 @@ def report(
                 event=first,
             )
     return case
+
+
+@dataclass(frozen=True)
+class InputError:
+    """A refused input of a batch: its position, the field at fault, the clerk's message."""
+
+    index: int
+    field: str
+    message: str
+
+
+@dataclass
+class BatchReport:
+    """What report_many() did: the cases created (with the position of their input, in input
+    order) and the inputs refused. Every input is in exactly one of the two."""
+
+    created: list[tuple[int, Case]] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+    @property
+    def cases(self) -> list[Case]:
+        return [case for _, case in self.created]
+
+    @property
+    def codes(self) -> list[str]:
+        return [case.code for _, case in self.created]
+
+
+def report_many(inputs: Sequence[ReportInput], *, calendar: Any = None, locator: Any = None) -> BatchReport:
+    """Many reports at once (a 12345 hand-over, a camera or drone feed): each input gets
+    exactly what report() would give it, in one transaction for the whole batch.
+
+    An input that fails validation or location is not created and comes back in ``errors``
+    (position, field, message); the others are created. The codes of the batch are reserved
+    with one counter statement per local day, in input order, gap-free. If the database
+    refuses any insert, the whole batch is rolled back: no case, no event, no consumed code.
+    ``calendar`` and ``locator`` as for report(); without them the snapshot is checked once
+    per category of the batch rather than once per input.
+    """
+    if not connection.features.can_return_rows_from_bulk_insert:
+        # Events and contacts need the new cases' ids; without RETURNING we would have to
+        # guess them, and a guess is not good enough for case history.
+        raise RuntimeError("report_many needs PostgreSQL or SQLite ≥ 3.35 (INSERT … RETURNING).")
+    looked_up: dict[int, tuple[Any, Sequence[LimitRow]]] = {}
+
+    def lookup(category_id: int) -> tuple[Any, Sequence[LimitRow]]:
+        if category_id not in looked_up:
+            looked_up[category_id] = intake_config(category_id)
+        return looked_up[category_id]
+
+    result = BatchReport()
+    drafts: list[tuple[int, _Draft]] = []
+    for index, data in enumerate(inputs):
+        try:
+            drafts.append((index, _prepare(data, calendar, locator, lookup)))
+        except CaseError as exc:
+            result.errors.append(InputError(index, exc.field, str(exc)))
+    if not drafts:
+        return result
+    per_day: dict[dt.date, int] = {}
+    for _, draft in drafts:
+        per_day[draft.local_day] = per_day.get(draft.local_day, 0) + 1
+    with transaction.atomic():
+        # Counter rows locked in day order, so two batches spanning the same days cannot
+        # deadlock; as in report(), these are the transaction's first statements.
+        codes = {day: iter(_reserve_codes(day, per_day[day])) for day in sorted(per_day)}
+        built = [_build(draft, next(codes[draft.local_day])) for _, draft in drafts]
+        cases = [case for case, _, _ in built]
+        contacts = [contact for _, contact, _ in built if contact is not None]
+        events = [event for _, _, event in built]
+        # bulk_create skips save() and the save signals. Nothing is lost: CaseEvent.save only
+        # refuses events that already have an id (these are new; the PostgreSQL triggers
+        # refuse updates and deletes, not inserts) and Case.save is Django's own. The
+        # signals are sent here as save() would send them, case by case, so every receiver
+        # (webhook deliveries, Open311 cache tokens) sees each new row exactly once.
+        using = connection.alias
+        in_save_order: list[Case | CitizenContact | CaseEvent] = [
+            obj for row in built for obj in row if obj is not None
+        ]
+        for obj in in_save_order:
+            pre_save.send(sender=type(obj), instance=obj, raw=False, using=using, update_fields=None)
+        Case.objects.bulk_create(cases)
+        CitizenContact.objects.bulk_create(contacts)  # case ids taken from the cases above
+        CaseEvent.objects.bulk_create(events)
+        for obj in in_save_order:
+            post_save.send(
+                sender=type(obj), instance=obj, created=True, raw=False, using=using, update_fields=None
+            )
+    result.created = [(index, case) for (index, _), case in zip(drafts, cases, strict=True)]
+    return result
 
 
 # -- photos ----------------------------------------------------------------------------------
@@ -389,7 +534,7 @@ def attach(
     return attachment
 
 
-def _append(
+def _new_event(
     case: Case,
     *,
     action: str,
@@ -404,12 +549,10 @@ def _append(
     before: dt.datetime | None,
     after: dt.datetime | None,
     data: dict[str, Any],
-    seq: int | None = None,
+    seq: int,
 ) -> CaseEvent:
-    if seq is None:
-        last = CaseEvent.objects.filter(case=case).order_by("-seq").values_list("seq", flat=True).first()
-        seq = (last or 0) + 1
-    return CaseEvent.objects.create(
+    """An unsaved event of ``case``: the one place an event's fields are set."""
+    return CaseEvent(
         case=case,
         seq=seq,
         action=action,
@@ -425,6 +568,16 @@ def _append(
         deadline_after=after,
         data=data,
     )
+
+
+def _append(case: Case, *, seq: int | None = None, **fields: Any) -> CaseEvent:
+    """Save the next event of ``case`` (fields as for _new_event)."""
+    if seq is None:
+        last = CaseEvent.objects.filter(case=case).order_by("-seq").values_list("seq", flat=True).first()
+        seq = (last or 0) + 1
+    event = _new_event(case, seq=seq, **fields)
+    event.save(force_insert=True)
+    return event
 
 
 @dataclass
