@@ -383,6 +383,35 @@ class BatchReport:
         return [case.code for _, case in self.created]
 
 
+def _drafts(
+    inputs: Sequence[ReportInput], calendar: Any, locator: Any
+) -> tuple[list[tuple[int, _Draft]], list[InputError]]:
+    """Each input prepared as report() prepares it, or refused; the snapshot is checked once
+    per category of the batch rather than once per input."""
+    looked_up: dict[int, tuple[Any, Sequence[LimitRow]]] = {}
+
+    def lookup(category_id: int) -> tuple[Any, Sequence[LimitRow]]:
+        if category_id not in looked_up:
+            looked_up[category_id] = intake_config(category_id)
+        return looked_up[category_id]
+
+    drafts: list[tuple[int, _Draft]] = []
+    errors: list[InputError] = []
+    for index, data in enumerate(inputs):
+        try:
+            drafts.append((index, _prepare(data, calendar, locator, lookup)))
+        except CaseError as exc:
+            errors.append(InputError(index, exc.field, str(exc)))
+    return drafts, errors
+
+
+def check_many(
+    inputs: Sequence[ReportInput], *, calendar: Any = None, locator: Any = None
+) -> list[InputError]:
+    """The inputs report_many() would refuse, and why; writes nothing (an import's dry run)."""
+    return _drafts(inputs, calendar, locator)[1]
+
+
 def report_many(inputs: Sequence[ReportInput], *, calendar: Any = None, locator: Any = None) -> BatchReport:
     """Many reports at once (a 12345 hand-over, a camera or drone feed): each input gets
     exactly what report() would give it, in one transaction for the whole batch.
@@ -398,20 +427,8 @@ def report_many(inputs: Sequence[ReportInput], *, calendar: Any = None, locator:
         # Events and contacts need the new cases' ids; without RETURNING we would have to
         # guess them, and a guess is not good enough for case history.
         raise RuntimeError("report_many needs PostgreSQL or SQLite ≥ 3.35 (INSERT … RETURNING).")
-    looked_up: dict[int, tuple[Any, Sequence[LimitRow]]] = {}
-
-    def lookup(category_id: int) -> tuple[Any, Sequence[LimitRow]]:
-        if category_id not in looked_up:
-            looked_up[category_id] = intake_config(category_id)
-        return looked_up[category_id]
-
     result = BatchReport()
-    drafts: list[tuple[int, _Draft]] = []
-    for index, data in enumerate(inputs):
-        try:
-            drafts.append((index, _prepare(data, calendar, locator, lookup)))
-        except CaseError as exc:
-            result.errors.append(InputError(index, exc.field, str(exc)))
+    drafts, result.errors = _drafts(inputs, calendar, locator)
     if not drafts:
         return result
     per_day: dict[dt.date, int] = {}
