@@ -245,7 +245,18 @@ def test_every_input_is_created_or_refused_and_codes_are_contiguous(
 
 # -- the import command ----------------------------------------------------------------------
 
-HEADER = ["工单编号", "渠道", "类别编码", "问题描述", "纬度", "经度", "地址", "联系人", "联系电话", "上报时间"]
+HEADER = [
+    "工单编号",
+    "渠道",
+    "类别编码",
+    "问题描述",
+    "纬度",
+    "经度",
+    "地址",
+    "联系人",
+    "联系电话",
+    "上报时间",
+]
 
 
 def table_file(tmp_path: Path, rows: list[list[str]], fmt: str = "csv") -> Path:
@@ -255,15 +266,17 @@ def table_file(tmp_path: Path, rows: list[list[str]], fmt: str = "csv") -> Path:
 
 
 def rows_good_and_bad() -> list[list[str]]:
-    return [
-        ["GD2026112300017", "12345热线", "06010", "小区门口垃圾无人清运", "", "", "光明路 3 号", "王女士", "13900000001", "2026-11-23 09:05"],
-        ["GD2026112300018", "hotline", "06010", "垃圾桶满溢", "", "", "光明路 40 号", "", "", "2026/11/23 9:40:00"],
-        ["GD2026112300019", "12345热线", "99999", "井盖缺失", "", "", "光明路 60 号", "", "", "2026-11-23 10:00"],
-        ["GD2026112300020", "12345热线", "06010", "", "", "", "光明路 70 号", "", "", "2026-11-23 10:05"],
-        ["GD2026112300021", "12345热线", "06010", "路灯不亮", "北纬30度", "120.1", "", "", "", "2026-11-23 10:10"],
-        ["GD2026112300022", "12345热线", "06010", "占道经营", "", "", "光明路 80 号", "", "", "昨天"],
-        ["", "视频/AI 识别", "06010", "乱堆物料", "", "", "光明路 90 号", "", "", "2026-11-23 10:20"],
-    ]  # fmt: skip
+    """Rows 2, 3 and 8 are good; 4 to 7 each have one bad value (columns as in HEADER)."""
+    rows = [
+        "GD17|12345热线|06010|小区门口垃圾无人清运|||光明路 3 号|王女士|13900000001|2026-11-23 09:05",
+        "GD18|hotline|06010|垃圾桶满溢|||光明路 40 号|||2026/11/23 9:40:00",
+        "GD19|12345热线|99999|井盖缺失|||光明路 60 号|||2026-11-23 10:00",
+        "GD20|12345热线|06010||||光明路 70 号|||2026-11-23 10:05",
+        "GD21|12345热线|06010|路灯不亮|北纬30度|120.1||||2026-11-23 10:10",
+        "GD22|12345热线|06010|占道经营|||光明路 80 号|||昨天",
+        "|视频/AI 识别|06010|乱堆物料|||光明路 90 号|||2026-11-23 10:20",
+    ]
+    return [row.split("|") for row in rows]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -280,7 +293,7 @@ def test_import_creates_good_rows_and_reports_bad_ones_by_row(world: World, tmp_
     assert [c.code for c in cases] == ["2026112300001", "2026112300002", "2026112300003"]
     assert "2026112300001" in out.text and "2026112300003" in out.text
     first = cases[0]
-    assert first.channel == "hotline" and first.tags == ["12345工单:GD2026112300017"]
+    assert first.channel == "hotline" and first.tags == ["12345工单:GD17"]
     assert first.reported_at == at(MON, "09:05") and first.citizen.phone == "13900000001"
     assert cases[1].reported_at == at(MON, "09:40")
     assert cases[2].channel == "camera" and cases[2].tags == []
