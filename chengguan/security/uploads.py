@@ -296,11 +296,13 @@ def safe_filename(name: str, *, default: str = "file", max_length: int = 100) ->
     stem, dot, extension = name.rpartition(".")
     if not dot:
         stem, extension = name, ""
-    stem = stem.strip("._-")
-    extension = extension.strip("._-")[:10]
+    # Cut first, strip after: a cut may leave a trailing dot or underscore that a second pass
+    # would strip, and the name must come out the same when cleaned twice.
+    extension = extension.strip("._-")[:10].strip("._-")
+    suffix = f".{extension}" if extension else ""
+    stem = stem.strip("._-")[: max(1, max_length - len(suffix))].strip("._-")
     if not stem:
         stem = default
     if stem.upper() in _WINDOWS_RESERVED:
-        stem = f"_{stem}"
-    suffix = f".{extension}" if extension else ""
-    return stem[: max(1, max_length - len(suffix))] + suffix
+        stem = f"_{stem}"[: max(1, max_length - len(suffix))]
+    return stem + suffix
