@@ -327,3 +327,13 @@ class _Buffer:
 
     def flush(self) -> None:
         pass
+
+
+def test_import_refuses_a_work_order_number_twice_in_one_file(world: World, tmp_path: Path) -> None:
+    first = rows_good_and_bad()[0]
+    again = [*first[:3], "同一工单重复导出", *first[4:]]
+    err = _Buffer()
+    with pytest.raises(CommandError, match="其余 1 行已导入"):
+        call_command("import_cases", str(table_file(tmp_path, [first, again])), stderr=err)
+    assert "第 3 行「工单编号」：工单编号与第 2 行重复。" in err.text
+    assert list(Case.objects.values_list("description", flat=True)) == ["小区门口垃圾无人清运"]
