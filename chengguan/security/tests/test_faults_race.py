@@ -132,7 +132,9 @@ def test_racing_transitions_lose_nothing_and_record_each_once(
             barrier.wait(timeout=60)  # everybody has read; now all at once
             if supervise:
                 tally.fire(
-                    case_id, TransitionInput(action="supervise", note="请加快处置"), site.users["leader"]
+                    case_id,
+                    TransitionInput(action="supervise", note="请加快处置"),
+                    site.users["shift_leader"],
                 )
             elif options:
                 action, post, extra = options[n % len(options)]
@@ -177,7 +179,7 @@ def test_unversioned_supervision_from_many_threads_is_never_lost(
         barrier.wait(timeout=60)
         for k in range(SUPERVISIONS_EACH):
             tally.fire(
-                case.pk, TransitionInput(action="supervise", note=f"督办 {n}-{k}"), site.users["leader"]
+                case.pk, TransitionInput(action="supervise", note=f"督办 {n}-{k}"), site.users["shift_leader"]
             )
 
     run_threads(racer)
