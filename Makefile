@@ -6,7 +6,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/chengguan
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run serve worker install install-dev assets migrate demo test test-sqlite test-postgres lint bench chromium clean
+.PHONY: run serve worker install install-dev assets migrate demo test test-serial test-sqlite test-postgres lint bench chromium clean
 
 run: install assets migrate demo serve
 
@@ -61,7 +61,19 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
+# The two passes are single-threaded, so they run side by side on two cores: the PostgreSQL
+# pass prints as it goes, the SQLite pass's output (var/test-sqlite.log) follows it. Either
+# failing fails the target. `make test-serial` runs them one after the other.
 test: install-dev assets chromium
+	@mkdir -p var
+	@echo "== SQLite pass running beside the PostgreSQL pass (its output: var/test-sqlite.log) =="
+	@$(MAKE) --no-print-directory test-sqlite > var/test-sqlite.log 2>&1 & lite=$$!; \
+	  $(MAKE) --no-print-directory test-postgres; pg=$$?; \
+	  wait $$lite; lite_rc=$$?; cat var/test-sqlite.log; \
+	  echo "== SQLite pass: $$( [ $$lite_rc -eq 0 ] && echo passed || echo FAILED ); PostgreSQL pass: $$( [ $$pg -eq 0 ] && echo passed || echo FAILED ) =="; \
+	  [ $$lite_rc -eq 0 ] && [ $$pg -eq 0 ]
+
+test-serial: install-dev assets chromium
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
