@@ -182,3 +182,21 @@ def test_explain_views_show_a_citizen_actor_masked(world: World) -> None:
     assert event_actor(first) == MASKED_NAME
     staff_event = world.case_x.events.order_by("seq").last()
     assert staff_event is not None and event_actor(staff_event) == staff_event.actor_name
+
+
+def test_admin_event_search_by_name_finds_officers_never_citizens(world: World) -> None:
+    """Searching the event list for a citizen's name finds nothing (it would tell which cases
+    that person reported); an officer's name and a case code still find their events."""
+    admin = signed_in(world, "administrator")
+    staff_event = world.case_x.events.exclude(actor_role="citizen").exclude(actor_name="").first()
+    assert staff_event is not None
+
+    def found(term: str) -> Any:
+        response = admin.get("/admin/cases/caseevent/", {"q": term})
+        assert response.status_code == 200
+        return response.context["cl"].queryset
+
+    assert not found(CITIZEN).filter(actor_role="citizen").exists()
+    assert not found(CITIZEN).filter(case=world.case_x).exists()
+    assert found(staff_event.actor_name).filter(pk=staff_event.pk).exists()
+    assert found(world.case_x.code).filter(case=world.case_x).count() == world.case_x.events.count()
