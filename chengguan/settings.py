@@ -322,12 +322,10 @@ AXES_LOCKOUT_CALLABLE = "chengguan.security.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_COOLOFF_MESSAGE = "登录失败次数过多，账号已暂时锁定，请稍后再试。"
 AXES_PERMALOCK_MESSAGE = "登录失败次数过多，账号已锁定，请联系系统管理员解锁。"
-# Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th from the right.
+# Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th from the right
+# (chengguan.security.clientip; the lock-out and every rate limit read it there).
 CHENGGUAN_PROXY_COUNT = int(os.environ.get("CHENGGUAN_PROXY_COUNT", "0"))
-if CHENGGUAN_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = CHENGGUAN_PROXY_COUNT
-    AXES_IPWARE_PROXY_ORDER = "right-most"
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+AXES_CLIENT_IP_CALLABLE = "chengguan.security.clientip.client_ip"
 
 # Sessions last one shift; cookies are HttpOnly, SameSite=Lax, and HTTPS-only in production.
 SESSION_COOKIE_AGE = int(float(os.environ.get("CHENGGUAN_SESSION_HOURS", "12")) * 3600)

@@ -18,6 +18,7 @@ from rest_framework.throttling import BaseThrottle
 from chengguan.api import shared
 from chengguan.api.models import ApiKey, hash_key
 from chengguan.security import policy
+from chengguan.security.clientip import client_ip
 
 HEADER = "X-Api-Key"
 AUTH_SCHEME = "Api-Key"
@@ -141,42 +142,10 @@ class ScopePermission(BasePermission):
         return allowed
 
 
-# Addresses by the request headers they were read from: the lock-out's reading (django-ipware)
-# is a pure function of those headers and the proxy settings, and cost a tenth of a cached read.
-_addresses: dict[tuple[Any, ...], str] = {}
-
-
-def _read_address(request: Any) -> str:
-    try:
-        from axes.helpers import get_client_ip_address
-
-        return str(get_client_ip_address(request) or "")
-    except Exception:  # axes absent or misconfigured: the socket's address
-        return str(request.META.get("REMOTE_ADDR", ""))
-
-
 def client_address(request: Any) -> str:
     """The caller's address, through CHENGGUAN_PROXY_COUNT trusted proxies (as the login
     lock-out reads it), so anonymous callers behind one proxy do not share one limit."""
-    request = getattr(request, "_request", request)
-    if getattr(settings, "AXES_CLIENT_IP_CALLABLE", None):
-        return _read_address(request)  # a project's own callable may read anything
-    order = tuple(getattr(settings, "AXES_IPWARE_META_PRECEDENCE_ORDER", ("REMOTE_ADDR",)))
-    meta = request.META
-    seen = (
-        order,
-        getattr(settings, "AXES_IPWARE_PROXY_COUNT", None),
-        getattr(settings, "AXES_IPWARE_PROXY_ORDER", None),
-        tuple(getattr(settings, "AXES_IPWARE_PROXY_TRUSTED_IPS", None) or ()),
-        *(meta.get(name) for name in order),
-    )
-    address = _addresses.get(seen)
-    if address is None:
-        address = _read_address(request)
-        if len(_addresses) > 10_000:
-            _addresses.clear()
-        _addresses[seen] = address
-    return address
+    return client_ip(getattr(request, "_request", request))
 
 
 def parse_rate(rate: str) -> tuple[int, int]:

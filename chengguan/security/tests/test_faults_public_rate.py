@@ -71,11 +71,7 @@ def test_rating_is_limited_and_a_refused_rating_writes_no_event(site: Site) -> N
     assert CaseEvent.objects.filter(case=case).count() == events
 
 
-@override_settings(
-    AXES_IPWARE_PROXY_COUNT=1,
-    AXES_IPWARE_PROXY_ORDER="right-most",
-    AXES_IPWARE_META_PRECEDENCE_ORDER=("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"),
-)
+@override_settings(CHENGGUAN_PROXY_COUNT=1)
 def test_behind_the_trusted_proxy_each_citizen_counts_alone(site: Site) -> None:
     # The proxy appends the address it saw; whatever a client wrote before it is not trusted,
     # so changing it does not buy a fresh allowance.
@@ -92,3 +88,17 @@ def test_behind_the_trusted_proxy_each_citizen_counts_alone(site: Site) -> None:
 
     assert [post(f"10.9.9.{n}", "203.0.113.5", n) for n in range(4)] == [302, 302, 302, 429]
     assert post("10.9.9.9", "203.0.113.6", 5) == 302  # a second citizen behind the same proxy
+
+
+@override_settings(CHENGGUAN_PROXY_COUNT=1)
+def test_citizens_who_send_no_forwarded_header_do_not_share_one_allowance(site: Site) -> None:
+    # The usual request: the citizen's phone sends no X-Forwarded-For, nginx writes one entry.
+    client = Client()
+
+    def post(citizen: str, n: int) -> int:
+        return client.post(
+            "/public/complain/", complaint(site, n), REMOTE_ADDR="192.168.1.1", HTTP_X_FORWARDED_FOR=citizen
+        ).status_code
+
+    assert [post("203.0.113.7", n) for n in range(4)] == [302, 302, 302, 429]
+    assert post("203.0.113.8", 4) == 302  # another citizen behind the same proxy has their own
