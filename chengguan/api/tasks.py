@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import close_old_connections
 from huey import crontab
-from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 from huey.exceptions import RetryTask
 
 from chengguan.api import webhooks
+from chengguan.core.queue import requeue_on_startup
 
 
 @db_task(name="api.deliver_webhook")
@@ -27,19 +27,10 @@ def sweep_webhooks() -> None:
         deliver_webhook(delivery_id)
 
 
-@HUEY.on_startup("api.requeue_webhooks")
-def requeue_on_startup() -> None:
-    """A worker killed in the middle of a delivery lost the queued task (huey takes a task off
-    the queue before running it) but not the Delivery row: its attempt never committed, so the
-    row is still pending and due. A starting worker queues every due row again at once rather
-    than after the periodic sweep's grace. That is at least once: a receiver that had already
-    got the killed POST gets it again with the same X-Chengguan-Delivery id to drop it by.
-    Two workers queueing the same row are harmless: ``attempt`` locks the row and skips it
-    once it is no longer pending."""
-    if HUEY.immediate:
-        return  # tests and the in-process mode have no queue to lose anything from
-    try:
-        for delivery_id in webhooks.due():
-            deliver_webhook(delivery_id)
-    finally:
-        close_old_connections()
+# A worker killed in the middle of a delivery lost the queued task but not the Delivery row:
+# its attempt never committed, so the row is still pending and due, and a starting worker
+# queues it again at once rather than after the sweep's grace. That is at least once: a
+# receiver that had already got the killed POST gets it again with the same
+# X-Chengguan-Delivery id to drop it by; ``attempt`` locks the row and skips it once it is no
+# longer pending.
+requeue_on_startup("api.requeue_webhooks", webhooks.due, deliver_webhook)

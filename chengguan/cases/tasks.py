@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from huey import crontab
@@ -27,6 +27,7 @@ from chengguan.calendar.selectors import work_calendar
 from chengguan.cases import deadlines, notify, services
 from chengguan.cases.models import Case
 from chengguan.cases.workflow import STEP_OF_STATUS, WorkflowError
+from chengguan.core.queue import requeue_on_startup
 
 logger = logging.getLogger(__name__)
 
@@ -198,15 +199,7 @@ def deliver_warning(case_id: int) -> int:
     return notify.deliver_warning(case_id)
 
 
-@HUEY.on_startup("cases.requeue_notices")
-def requeue_on_startup() -> None:
-    """huey takes a task off the queue before it runs it: a worker killed while sending an
-    event's message lost that task. Its receipt was never committed, so a starting worker
-    finds the event and queues it again (``deliver_event`` skips any that did go out)."""
-    if HUEY.immediate:
-        return  # tests and the in-process mode have no queue to lose anything from
-    try:
-        for event_id in notify.undelivered_events():
-            deliver_event(event_id)
-    finally:
-        close_old_connections()
+# A worker killed while sending an event's message lost that task; its receipt was never
+# committed, so a starting worker finds the event and queues it again (``deliver_event``
+# skips any that did go out).
+requeue_on_startup("cases.requeue_notices", notify.undelivered_events, deliver_event)
