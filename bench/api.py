@@ -131,10 +131,57 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(
-    env: dict[str, str], port: int, workers: int, threads: int, worker_class: str
-) -> subprocess.Popen[bytes]:
-    command = [
+def server_command(server: str, port: int, workers: int, threads: int, worker_class: str) -> list[str]:
+    """The production server's command line: gunicorn (pinned in pyproject), Granian or uWSGI."""
+    if server == "granian":
+        return [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(threads),
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+            "--no-ws",
+            "--http",
+            "1",
+            "chengguan.wsgi:application",
+        ]
+    if server == "uwsgi":
+        return [
+            str(Path(sys.executable).parent / "uwsgi"),
+            "--master",
+            "--http-socket",
+            f"127.0.0.1:{port}",
+            "--processes",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--module",
+            "chengguan.wsgi:application",
+            "--http-keepalive",
+            "--add-header",
+            "Connection: Keep-Alive",
+            "--listen",
+            "1024",
+            "--disable-logging",
+            "--die-on-term",
+            "--need-app",
+            "--enable-threads",
+            "--lazy-apps",
+            "--single-interpreter",
+        ]
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -154,6 +201,12 @@ def start_server(
         "--log-level",
         "warning",
     ]
+
+
+def start_server(
+    env: dict[str, str], port: int, workers: int, threads: int, worker_class: str, server: str = "gunicorn"
+) -> subprocess.Popen[bytes]:
+    command = server_command(server, port, workers, threads, worker_class)
     process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -163,7 +216,7 @@ def start_server(
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"{server} did not start")
 
 
 # -- CPU accounting: what each request costs, whatever else runs on the machine ------------------
@@ -356,6 +409,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument("--server", default="gunicorn", choices=["gunicorn", "granian", "uwsgi"])
     parser.add_argument("--conn-max-age", type=int, default=600)
     parser.add_argument("--cache", default="redis", choices=["redis", "locmem"])
     parser.add_argument("--no-row-cache", action="store_true", help="Open311 reads always query PostgreSQL")
@@ -381,7 +435,7 @@ def main() -> int:
         f"{'cached' if env['CHENGGUAN_OPEN311_CACHE_SECONDS'] != '0' else 'not cached'}), "
         f"{args.clients} clients, {os.cpu_count()} CPUs"
     )
-    gunicorn = start_server(env, port, args.workers, args.threads, args.worker_class)
+    gunicorn = start_server(env, port, args.workers, args.threads, args.worker_class, args.server)
     global METER
     METER = (gunicorn.pid, name)
     rng = random.Random(2026)

@@ -1,8 +1,9 @@
 """Open311 GeoReport v2 under ``/open311/v2/`` (plus the request-updates extension).
 
-Thin views: parse, call ``cases.services.report`` or a query, render XML or JSON by the
-URL's suffix. Errors are the spec's: a list of ``{code, description}`` with the HTTP status
-the spec names (400 missing, 404 not found, 403 bad key, 413 too big, 429 too many).
+Thin views on Django's own request handling (DRF's request machinery costs more than a
+cached read): parse, call the case service or a query, render XML or JSON by the URL's
+suffix. Errors are the spec's: a list of ``{code, description}`` with the HTTP status the
+spec names (400 missing, 404 not found, 403 bad key, 413 too big, 429 too many).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import os
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
@@ -20,22 +20,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.renderers import JSONRenderer
-from rest_framework.request import Request
-from rest_framework.views import APIView
 
 from chengguan.api import open311_format as fmt
 from chengguan.api import queries, shared
-from chengguan.api.auth import ApiKeyRateThrottle, client_address, find_key, over_rate, parse_rate
-from chengguan.api.models import ApiKey, Open311Request, Scope
+from chengguan.api.auth import client_address, find_key, over_rate, parse_rate
+from chengguan.api.models import Open311Request, Scope
 from chengguan.api.open311_input import Open311Error, optional, parse
-from chengguan.cases import services
+from chengguan.cases import intake, services
 from chengguan.cases.forms import CheckedPhoto
-from chengguan.cases.models import Attachment, Channel
+from chengguan.cases.models import Attachment, Case, Channel
 from chengguan.security import uploads
 
 MAX_BODY = 64 * 1024  # a request is a few hundred bytes of form fields (plus one photo in "media")
@@ -52,97 +45,6 @@ def jurisdiction() -> str:
             os.environ.get("CHENGGUAN_OPEN311_JURISDICTION", settings.CHENGGUAN_DISTRICT_CODE),
         )
     )
-
-
-class FirstRenderer(BaseContentNegotiation):
-    """The suffix picks the format; Accept headers never turn a request into a 406."""
-
-    def select_parser(self, request: Request, parsers: Any) -> Any:
-        content_type = request.content_type.split(";")[0].strip().lower()
-        for parser in parsers:
-            if parser.media_type == content_type:
-                return parser
-        return None
-
-    def select_renderer(self, request: Request, renderers: Any, format_suffix: Any = None) -> Any:
-        return renderers[0], renderers[0].media_type
-
-
-class Open311KeyAuthentication(BaseAuthentication):
-    """``api_key`` in the form body (or query string, or X-Api-Key), POST only."""
-
-    def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
-        if request.method != "POST":
-            return None
-        raw = optional(request.data, "api_key") or optional(request.query_params, "api_key")
-        raw = raw or str(request.META.get("HTTP_X_API_KEY", "")).strip()
-        if not raw:
-            return None
-        key = find_key(raw)
-        if key is None:
-            raise exceptions.AuthenticationFailed("api_key is invalid or revoked")
-        return (key.user or AnonymousUser(), key)
-
-
-class Open311View(APIView):
-    authentication_classes = [Open311KeyAuthentication]
-    permission_classes: list[Any] = []
-    throttle_classes = [ApiKeyRateThrottle]
-    parser_classes = [FormParser, MultiPartParser]
-    renderer_classes = [JSONRenderer]
-    content_negotiation_class = FirstRenderer
-    schema = None  # described by the Open311 specification, not the OpenAPI document
-
-    def fmt(self) -> str:
-        return str(self.kwargs.get("format", "xml"))
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        limit = MAX_BODY
-        if request.content_type.startswith("multipart/form-data"):
-            limit += uploads.max_upload_bytes()  # room for one photo in the media field
-        if length > limit:
-            raise Open311Error(413, f"request body is larger than {limit // 1024} KiB")
-        super().initial(request, *args, **kwargs)
-        given = optional(request.query_params, "jurisdiction_id")
-        if not given and request.method == "POST":
-            given = optional(request.data, "jurisdiction_id")
-        if given and given != jurisdiction():
-            raise Open311Error(404, f"jurisdiction_id {given[:60]} was not found")
-
-    def handle_exception(self, exc: Exception) -> HttpResponse:  # type: ignore[override]
-        status, description = 400, "general service error"
-        if isinstance(exc, Open311Error):
-            status, description = exc.status, exc.description
-        elif isinstance(exc, exceptions.Throttled):
-            status, description = 429, "too many requests: slow down"
-        elif isinstance(exc, exceptions.AuthenticationFailed | exceptions.NotAuthenticated):
-            status, description = 403, "api_key is invalid or revoked"
-        elif isinstance(exc, exceptions.PermissionDenied):
-            status, description = 403, str(exc.detail)
-        elif isinstance(exc, exceptions.MethodNotAllowed):
-            status, description = 405, "method not allowed"
-        elif isinstance(exc, exceptions.UnsupportedMediaType):
-            status, description = 415, "send application/x-www-form-urlencoded; charset=utf-8"
-        elif isinstance(exc, exceptions.ParseError):
-            status, description = 400, "the request body could not be read"
-        elif isinstance(exc, exceptions.NotFound):
-            status, description = 404, "not found"
-        else:
-            from django.core.exceptions import RequestDataTooBig
-
-            if isinstance(exc, RequestDataTooBig):
-                status, description = 413, "request body is too large"
-            else:
-                raise exc
-        response = fmt.error_response(self.fmt(), status, description)
-        wait = getattr(exc, "wait", None)
-        if status == 429 and wait:
-            response["Retry-After"] = str(int(wait))
-        return response
 
 
 class Open311Read(View):
@@ -301,7 +203,7 @@ MEDIA_REFUSALS = {
 }
 
 
-def _media(request: Request) -> list[CheckedPhoto]:
+def _media(request: HttpRequest) -> list[CheckedPhoto]:
     """The optional ``media`` upload of GeoReport v2, checked by its content like every photo."""
     upload = request.FILES.get("media")
     if upload is None:
@@ -313,35 +215,89 @@ def _media(request: Request) -> list[CheckedPhoto]:
     return [CheckedPhoto(upload, checked.content_type, checked.extension, checked.gps, checked.size)]
 
 
-class RequestCreate(Open311View):
-    def post(self, request: Request, format: str) -> HttpResponse:
-        key = request.auth
-        if not isinstance(key, ApiKey):
+PARSED_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class RequestCreate(View):
+    """POST ``requests.{fmt}``: Django's own form parsing, the key, the rate limit, then the
+    case service through the group commit (``cases.intake``), so concurrent requests of one
+    process share a transaction. A request with a picture in ``media`` is written on its own
+    (its file and rows commit together). Errors are the spec's, checked in the order the
+    specification's clients expect: body size, body format, key, rate, jurisdiction, fields.
+    """
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, format: str) -> HttpResponse:
+        try:
+            return self.create(request, format)
+        except services.CaseError as exc:
+            return fmt.error_response(format, 400, str(exc))
+        except Open311Error as exc:
+            return fmt.error_response(format, exc.status, exc.description)
+        except shared.OverRate as exc:
+            response = fmt.error_response(format, 429, "too many requests: slow down")
+            response["Retry-After"] = str(int(exc.wait))
+            return response
+
+    def form(self, request: HttpRequest) -> Any:
+        """The posted fields (415 for a body in another format, 400 when unreadable)."""
+        from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+        from django.http.multipartparser import MultiPartParserError
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        content_type = (request.content_type or "").lower()
+        limit = MAX_BODY
+        if content_type == "multipart/form-data":
+            limit += uploads.max_upload_bytes()  # room for one photo in the media field
+        if length > limit:
+            raise Open311Error(413, f"request body is larger than {limit // 1024} KiB")
+        if content_type not in PARSED_TYPES:
+            if length or content_type:
+                raise Open311Error(415, "send application/x-www-form-urlencoded; charset=utf-8")
+            return request.POST  # no body at all: no fields
+        try:
+            return request.POST
+        except RequestDataTooBig:
+            raise Open311Error(413, "request body is too large") from None
+        except (MultiPartParserError, TooManyFieldsSent, UnicodeDecodeError, ValueError):
+            raise Open311Error(400, "the request body could not be read") from None
+
+    def create(self, request: HttpRequest, format: str) -> HttpResponse:
+        data = self.form(request)
+        raw = optional(data, "api_key") or optional(request.GET, "api_key")
+        raw = raw or str(request.META.get("HTTP_X_API_KEY", "")).strip()
+        key = find_key(raw) if raw else None
+        if raw and key is None:
+            raise Open311Error(403, "api_key is invalid or revoked")
+        wait = over_rate(f"key:{key.pk}" if key is not None else f"addr:{client_address(request)}")
+        if wait is not None:
+            raise shared.OverRate(wait)
+        given = optional(request.GET, "jurisdiction_id") or optional(data, "jurisdiction_id")
+        if given and given != jurisdiction():
+            raise Open311Error(404, f"jurisdiction_id {given[:60]} was not found")
+        if key is None:
             raise Open311Error(400, "api_key was not provided")
         if not key.has_scope(Scope.OPEN311_WRITE):
             raise Open311Error(403, "api_key may not create service requests")
-        parsed = parse(request.data)
+        parsed = parse(data)
         photos = _media(request)
-        with transaction.atomic():
-            case = services.report(
-                services.ReportInput(
-                    category=parsed.category,
-                    description=parsed.description,
-                    channel=Channel.OPEN311,
-                    lat=parsed.lat,
-                    lon=parsed.lon,
-                    address=parsed.address,
-                    reporter_user=key.user,
-                    citizen=parsed.citizen,
-                ),
-                photos=photos,
-            )
-            media_url = parsed.media_url
-            if photos and not media_url:
-                # The uploaded picture is published as its EXIF-free copy, never the original.
-                token = Attachment.objects.filter(case=case).values_list("token", flat=True).first()
-                media_url = request.build_absolute_uri(reverse("web:public-photo", args=[token]))
-            Open311Request.objects.create(
+        report = services.ReportInput(
+            category=parsed.category,
+            description=parsed.description,
+            channel=Channel.OPEN311,
+            lat=parsed.lat,
+            lon=parsed.lon,
+            address=parsed.address,
+            reporter_user=key.user,
+            citizen=parsed.citizen,
+        )
+
+        def own_row(case: Case, media_url: str = parsed.media_url) -> Open311Request:
+            return Open311Request(
                 case=case,
                 api_key=key,
                 media_url=media_url,
@@ -349,17 +305,24 @@ class RequestCreate(Open311View):
                 account_id=parsed.account_id,
                 attributes=parsed.attributes,
             )
+
+        if photos:
+            with transaction.atomic():
+                case = services.report(report, photos=photos)
+                media_url = parsed.media_url
+                if not media_url:
+                    # The uploaded picture is published as its EXIF-free copy, never the original.
+                    token = Attachment.objects.filter(case=case).values_list("token", flat=True).first()
+                    media_url = request.build_absolute_uri(reverse("web:public-photo", args=[token]))
+                own_row(case, media_url).save(force_insert=True)
+        else:
+            case = intake.report(report, companion=own_row)
         doc = {
             "service_request_id": case.code,
             "service_notice": str(fmt.STATUS_NOTES[case.status_enum]),
             "account_id": parsed.account_id or None,
         }
         return fmt.respond(format, "service_requests", [doc])
-
-    def handle_exception(self, exc: Exception) -> HttpResponse:  # type: ignore[override]
-        if isinstance(exc, services.CaseError):
-            exc = Open311Error(400, str(exc))
-        return super().handle_exception(exc)
 
 
 class RequestView(Open311Read):

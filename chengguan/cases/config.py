@@ -18,6 +18,7 @@ deleted one the count.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from chengguan.calendar.models import CalendarRevision
 from chengguan.calendar.selectors import work_calendar
 from chengguan.calendar.worktime import DEFAULT_PERIODS_TEXT, WorkCalendar
 from chengguan.catalog.limits import LimitRow
-from chengguan.catalog.models import TimeLimit
+from chengguan.catalog.models import Category, TimeLimit
 from chengguan.grid.models import GridLayer, LayerStatus
 
 
@@ -46,44 +47,62 @@ _cached: IntakeConfig | None = None
 _limits: dict[int, tuple[tuple[Any, ...], tuple[LimitRow, ...]]] = {}
 
 
-def _marker_sql() -> str:
+def _marker_sql(categories: int) -> str:
     q = connection.ops.quote_name
     cal = q(CalendarRevision._meta.db_table)
     grid = q(GridLayer._meta.db_table)
     limits = q(TimeLimit._meta.db_table)
+    category = q(Category._meta.db_table)
     active = f"FROM {grid} WHERE status = '{LayerStatus.ACTIVE.value}'"
-    mine = f"FROM {limits} WHERE category_id = %s"
+    mine = f"FROM {limits} lim WHERE lim.category_id = cat.id"
     # One statement, several scalar subqueries, each on a primary key or an index: the
-    # calendar's revision row, the active layer (a one-row partial unique index), the
-    # category's few limit rows (the unique key starts with the category).
+    # calendar's revision row, the active layer (a one-row partial unique index), and per
+    # asked-for category its few limit rows (the unique key starts with the category). One
+    # row per category, the calendar and grid columns repeated on each; the one-row base
+    # keeps a row (category NULL) when none of the categories exists any more.
+    places = ", ".join(["%s"] * categories)
     return (
-        f"SELECT (SELECT version FROM {cal} WHERE id = 1), (SELECT stamp FROM {cal} WHERE id = 1), "
-        f"(SELECT MAX(id) {active}), (SELECT MAX(revision) {active}), (SELECT MAX(activated_at) {active}), "
-        f"(SELECT COUNT(*) {mine}), (SELECT MAX(updated_at) {mine})"
+        f"SELECT cat.id, (SELECT COUNT(*) {mine}), (SELECT MAX(updated_at) {mine}), "
+        f"(SELECT version FROM {cal} WHERE id = 1), (SELECT stamp FROM {cal} WHERE id = 1), "
+        f"(SELECT MAX(id) {active}), (SELECT MAX(revision) {active}), (SELECT MAX(activated_at) {active}) "
+        f"FROM (SELECT 1 AS one) base LEFT JOIN {category} cat ON cat.id IN ({places})"
     )
 
 
-def _markers(category_id: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    """(calendar and grid markers, the category's limit-row markers): one query."""
+def _markers(category_ids: Sequence[int]) -> tuple[tuple[Any, ...], dict[int, tuple[Any, ...]]]:
+    """(calendar and grid markers, each category's limit-row markers): one query."""
     with connection.cursor() as cursor:
-        cursor.execute(_marker_sql(), [category_id, category_id])
-        row = cursor.fetchone()
-    periods = getattr(settings, "CHENGGUAN_WORK_PERIODS", DEFAULT_PERIODS_TEXT)
+        cursor.execute(_marker_sql(len(category_ids)), list(category_ids))
+        rows = cursor.fetchall()
     # The connection's alias and database name too: a test database and a benchmark database
     # in one process must not share a snapshot whose markers happen to agree.
     where = (connection.alias, connection.settings_dict.get("NAME"))
-    return (*where, periods, settings.TIME_ZONE, *row[:5]), (*where, *row[5:])
+    shared = tuple(rows[0][3:])
+    periods = getattr(settings, "CHENGGUAN_WORK_PERIODS", DEFAULT_PERIODS_TEXT)
+    per_category = {int(row[0]): (*where, *row[1:3]) for row in rows if row[0] is not None}
+    return (*where, periods, settings.TIME_ZONE, *shared), per_category
 
 
-def intake_config(category_id: int) -> tuple[IntakeConfig, tuple[LimitRow, ...]]:
-    """The calendar, the locator and ``category_id``'s time-limit rows as they are now.
+def _limit_rows(category_id: int) -> tuple[LimitRow, ...]:
+    return tuple(
+        LimitRow(step, area, kind, hours)
+        for step, area, kind, hours in TimeLimit.objects.filter(category_id=category_id)
+        .order_by()
+        .values_list("step", "area_class", "work_kind", "hours")
+    )
 
-    One query when nothing changed; the part whose marker moved is rebuilt. Every part is
-    read after its marker, so it is never older than the marker it is stored with: a change
-    made meanwhile shows as a mismatch on the next call and is picked up then.
+
+def intake_configs(category_ids: Iterable[int]) -> tuple[IntakeConfig, dict[int, tuple[LimitRow, ...]]]:
+    """The calendar, the locator and each category's time-limit rows as they are now.
+
+    One query when nothing changed, however many categories (a batch of reports asks for
+    all of its categories at once); the part whose marker moved is rebuilt. Every part is read
+    after its marker, so it is never older than the marker it is stored with: a change made
+    meanwhile shows as a mismatch on the next call and is picked up then.
     """
     global _cached
-    key, limit_key = _markers(category_id)
+    wanted = sorted(set(category_ids))
+    key, limit_keys = _markers(wanted)
     config = _cached
     if config is None or config.key != key:
         from chengguan.grid.selectors import get_locator
@@ -91,18 +110,24 @@ def intake_config(category_id: int) -> tuple[IntakeConfig, tuple[LimitRow, ...]]
         config = IntakeConfig(key=key, calendar=work_calendar(), locator=get_locator())
         with _lock:
             _cached = config
-    known = _limits.get(category_id)
-    if known is not None and known[0] == limit_key:
-        return config, known[1]
-    rows = tuple(
-        LimitRow(step, area, kind, hours)
-        for step, area, kind, hours in TimeLimit.objects.filter(category_id=category_id)
-        .order_by()
-        .values_list("step", "area_class", "work_kind", "hours")
-    )
-    with _lock:
-        _limits[category_id] = (limit_key, rows)
-    return config, rows
+    limits: dict[int, tuple[LimitRow, ...]] = {}
+    for category_id in wanted:
+        limit_key = limit_keys.get(category_id, (None,))
+        known = _limits.get(category_id)
+        if known is not None and known[0] == limit_key:
+            limits[category_id] = known[1]
+            continue
+        rows = _limit_rows(category_id)
+        with _lock:
+            _limits[category_id] = (limit_key, rows)
+        limits[category_id] = rows
+    return config, limits
+
+
+def intake_config(category_id: int) -> tuple[IntakeConfig, tuple[LimitRow, ...]]:
+    """intake_configs() for one category."""
+    config, limits = intake_configs([category_id])
+    return config, limits[category_id]
 
 
 def forget() -> None:

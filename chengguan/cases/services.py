@@ -22,7 +22,7 @@ from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from chengguan.cases import deadlines, notify, workflow
-from chengguan.cases.config import intake_config
+from chengguan.cases.config import intake_config, intake_configs
 from chengguan.cases.models import (
     PUBLIC_CHANNELS,
     Attachment,
@@ -386,12 +386,15 @@ class BatchReport:
 def _drafts(
     inputs: Sequence[ReportInput], calendar: Any, locator: Any
 ) -> tuple[list[tuple[int, _Draft]], list[InputError]]:
-    """Each input prepared as report() prepares it, or refused; the snapshot is checked once
-    per category of the batch rather than once per input."""
+    """Each input prepared as report() prepares it, or refused; the snapshot is checked with
+    one query for all the categories of the batch rather than once per input."""
     looked_up: dict[int, tuple[Any, Sequence[LimitRow]]] = {}
+    if calendar is None or locator is None:
+        config, limits = intake_configs(data.category.pk for data in inputs)
+        looked_up = {category_id: (config, rows) for category_id, rows in limits.items()}
 
     def lookup(category_id: int) -> tuple[Any, Sequence[LimitRow]]:
-        if category_id not in looked_up:
+        if category_id not in looked_up:  # a category deleted meanwhile: asked for on its own
             looked_up[category_id] = intake_config(category_id)
         return looked_up[category_id]
 
@@ -412,7 +415,13 @@ def check_many(
     return _drafts(inputs, calendar, locator)[1]
 
 
-def report_many(inputs: Sequence[ReportInput], *, calendar: Any = None, locator: Any = None) -> BatchReport:
+def report_many(
+    inputs: Sequence[ReportInput],
+    *,
+    calendar: Any = None,
+    locator: Any = None,
+    within: Callable[[BatchReport], None] | None = None,
+) -> BatchReport:
     """Many reports at once (a 12345 hand-over, a camera or drone feed): each input gets
     exactly what report() would give it, in one transaction for the whole batch.
 
@@ -421,7 +430,11 @@ def report_many(inputs: Sequence[ReportInput], *, calendar: Any = None, locator:
     with one counter statement per local day, in input order, gap-free. If the database
     refuses any insert, the whole batch is rolled back: no case, no event, no consumed code.
     ``calendar`` and ``locator`` as for report(); without them the snapshot is checked once
-    per category of the batch rather than once per input.
+    for the whole batch.
+
+    ``within`` is called with the result inside the batch's transaction, after the inserts:
+    rows of the caller's that must commit or roll back with the cases (an Open311 request's
+    own row) go there, without a nested savepoint.
     """
     if not connection.features.can_return_rows_from_bulk_insert:
         # Events and contacts need the new cases' ids; without RETURNING we would have to
@@ -460,7 +473,9 @@ def report_many(inputs: Sequence[ReportInput], *, calendar: Any = None, locator:
             post_save.send(
                 sender=type(obj), instance=obj, created=True, raw=False, using=using, update_fields=None
             )
-    result.created = [(index, case) for (index, _), case in zip(drafts, cases, strict=True)]
+        result.created = [(index, case) for (index, _), case in zip(drafts, cases, strict=True)]
+        if within is not None:
+            within(result)
     return result
 
 
