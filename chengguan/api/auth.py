@@ -67,6 +67,15 @@ def _load_key(digest: str) -> ApiKey | None:
     return key
 
 
+def remembered_key(raw: str) -> ApiKey | None:
+    """The key this process remembers for this clear text, unchecked (no cache read): who the
+    caller probably is, so a rate-limit hit can ride along with find_key's one read."""
+    if not raw or len(raw) > 200:
+        return None
+    cached = _keys.get(hash_key(raw))
+    return cached[1] if cached is not None else None
+
+
 def find_key(raw: str) -> ApiKey | None:
     """The active key with this clear text, its last use noted (at most once a minute)."""
     if not raw or len(raw) > 200:

@@ -65,15 +65,26 @@ def _load_catalogue() -> Catalogue:
     return Catalogue(services, {(c.kind, c.code): c for c in rows}, attributes)
 
 
+_reloading = threading.Lock()
+
+
 def catalogue() -> Catalogue:
     global _catalogue
     cached = _catalogue
     now = time.monotonic()
     if cached is not None and now - cached[0] < CATALOGUE_TTL:
         return cached[1]
-    fresh = _load_catalogue()
-    with _catalogue_lock:
-        _catalogue = (now, fresh)
+    # One thread reloads an expired catalogue; the others go on with the one they have
+    # rather than each reading the same hundreds of rows at the same moment.
+    if cached is not None and not _reloading.acquire(blocking=False):
+        return cached[1]
+    try:
+        fresh = _load_catalogue()
+        with _catalogue_lock:
+            _catalogue = (now, fresh)
+    finally:
+        if cached is not None:
+            _reloading.release()
     return fresh
 
 

@@ -60,7 +60,7 @@ def _marker_sql(categories: int) -> str:
     # asked-for category its few limit rows (the unique key starts with the category). One
     # row per category, the calendar and grid columns repeated on each; the one-row base
     # keeps a row (category NULL) when none of the categories exists any more.
-    places = ", ".join(["%s"] * categories)
+    places = ", ".join(["%s"] * categories) or "NULL"  # no category: the shared markers alone
     return (
         f"SELECT cat.id, (SELECT COUNT(*) {mine}), (SELECT MAX(updated_at) {mine}), "
         f"(SELECT version FROM {cal} WHERE id = 1), (SELECT stamp FROM {cal} WHERE id = 1), "

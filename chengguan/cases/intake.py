@@ -32,6 +32,7 @@ from django.db.models import Model
 
 from chengguan.cases.models import Case
 from chengguan.cases.services import BatchReport, CaseError, ReportInput, report_many
+from chengguan.core.bulk import insert_new
 
 # What must be written with a case, in its transaction (an Open311 request's own row): built
 # from the new case, unsaved; the leader inserts each kind at once for the whole batch.
@@ -138,8 +139,8 @@ class GroupIntake:
                 if make is not None:
                     row = make(case)
                     kinds.setdefault(type(row), []).append(row)
-            for model, rows in kinds.items():
-                model._default_manager.bulk_create(rows)
+            for rows in kinds.values():
+                insert_new(rows)
 
         result = report_many([t.data for t in batch], within=companions)
         self.stats.batches += 1

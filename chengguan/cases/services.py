@@ -38,6 +38,7 @@ from chengguan.cases.workflow import STEP_OF_STATUS, Actor, CaseFacts, Role, Sta
 from chengguan.catalog.limits import LimitRow, choose_limit
 from chengguan.catalog.models import Category
 from chengguan.catalog.selectors import time_limit_rows
+from chengguan.core.bulk import insert_new
 from chengguan.org.models import OrgUnit, Staff
 from chengguan.security.uploads import safe_filename
 
@@ -455,20 +456,22 @@ def report_many(
         cases = [case for case, _, _ in built]
         contacts = [contact for _, contact, _ in built if contact is not None]
         events = [event for _, _, event in built]
-        # bulk_create skips save() and the save signals. Nothing is lost: CaseEvent.save only
-        # refuses events that already have an id (these are new; the PostgreSQL triggers
-        # refuse updates and deletes, not inserts) and Case.save is Django's own. The
-        # signals are sent here as save() would send them, case by case, so every receiver
-        # (webhook deliveries, Open311 cache tokens) sees each new row exactly once.
+        # insert_new (chengguan.core.bulk: Django's own field conversions, one statement per
+        # model, without bulk_create's per-call compiler) skips save() and the save signals.
+        # Nothing is lost: CaseEvent.save only refuses events that already have an id (these
+        # are new; the PostgreSQL triggers refuse updates and deletes, not inserts) and
+        # Case.save is Django's own. The signals are sent here as save() would send them,
+        # case by case, so every receiver (webhook deliveries, Open311 cache tokens) sees
+        # each new row exactly once.
         using = connection.alias
         in_save_order: list[Case | CitizenContact | CaseEvent] = [
             obj for row in built for obj in row if obj is not None
         ]
         for obj in in_save_order:
             pre_save.send(sender=type(obj), instance=obj, raw=False, using=using, update_fields=None)
-        Case.objects.bulk_create(cases)
-        CitizenContact.objects.bulk_create(contacts)  # case ids taken from the cases above
-        CaseEvent.objects.bulk_create(events)
+        insert_new(cases)
+        insert_new(contacts)  # case ids taken from the cases above
+        insert_new(events)
         for obj in in_save_order:
             post_save.send(
                 sender=type(obj), instance=obj, created=True, raw=False, using=using, update_fields=None

@@ -22,7 +22,6 @@ ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "chengguan-demo"
 STAFF_PASSWORD = "chengguan-demo"
 
-
 @dataclass
 class Summary:
     created: Counter[str] = field(default_factory=Counter)

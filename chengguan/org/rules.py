@@ -336,10 +336,14 @@ def check_units(
             continue
         if target not in final:
             what = "上级单位" if column == "上级单位编码" else "所属镇街"
-            errors.append(RowError(line, column, f"{what}「{target}」不存在：既不在本文件中，也不在系统中。"))
+            errors.append(
+                RowError(line, column, f"{what}「{target}」不存在：既不在本文件中，也不在系统中。")
+            )
         elif column == "所属镇街编码" and final[target].kind not in schema.territorial:
             label = choice_label(final[target].kind, schema.kinds)
-            errors.append(RowError(line, column, f"所属镇街「{target}」的类型是{label}，只能填镇或街道。"))
+            errors.append(
+                RowError(line, column, f"所属镇街「{target}」的类型是{label}，只能填镇或街道。")
+            )
 
     for code, record in records.items():
         line = lines[code]

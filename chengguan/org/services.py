@@ -23,7 +23,6 @@ from chengguan.org.rules import StaffRecord, UnitRecord
 BATCH = 500
 UPDATE_BATCH = 100
 
-
 def _read(
     source: Path | str | bytes, *, filename: str | None, encoding: str | None, report: ImportReport
 ) -> Table | None:

@@ -32,108 +32,17 @@ DOMAINS = [
 
 UNITS: list[list[str]] = [
     # 单位编码, 名称, 简称, 类型, 上级单位编码, 所属镇街编码, 职能领域, 城管委成员, 入格, 联系电话, 地址, 在用
-    [
-        "HS-ZD-XT",
-        "红山区综合行政执法局西屯中队",
-        "西屯中队",
-        "执法中队",
-        "HS-JU",
-        "HS-JD-XT",
-        "",
-        "否",
-        "是",
-        "0476-8351201",
-        "",
-        "是",
-    ],
-    [
-        "HS-ZD-HMZ",
-        "红山区综合行政执法局红庙子中队",
-        "红庙子中队",
-        "brigade",
-        "HS-JU",
-        "HS-Z-HMZ",
-        "",
-        "0",
-        "1",
-        "",
-        "",
-        "1",
-    ],
-    [
-        "HS-JU",
-        "红山区综合行政执法局",
-        "区执法局",
-        "局",
-        "HS-CGW",
-        "",
-        "市容环卫、规划、绿化、市政、环保、市场监管、交通、房产、物业",
-        "是",
-        "是",
-        "0476-8330001转8001",
-        "红山区昭乌达路",
-        "是",
-    ],
+    ["HS-ZD-XT", "红山区综合行政执法局西屯中队", "西屯中队", "执法中队", "HS-JU", "HS-JD-XT", "", "否", "是", "0476-8351201", "", "是"],
+    ["HS-ZD-HMZ", "红山区综合行政执法局红庙子中队", "红庙子中队", "brigade", "HS-JU", "HS-Z-HMZ", "", "0", "1", "", "", "1"],
+    ["HS-JU", "红山区综合行政执法局", "区执法局", "局", "HS-CGW", "", "市容环卫、规划、绿化、市政、环保、市场监管、交通、房产、物业", "是", "是", "0476-8330001转8001", "红山区昭乌达路", "是"],
     ["HS-CGW", "红山区城市管理委员会", "区城管委", "委员会", "", "", "", "是", "否", "12345", "", "是"],
-    [
-        "HS-JD-XT",
-        "西屯街道办事处",
-        "西屯街道",
-        "街道",
-        "HS-CGW",
-        "",
-        "市容环卫,绿化",
-        "true",
-        "true",
-        "",
-        "",
-        "true",
-    ],
+    ["HS-JD-XT", "西屯街道办事处", "西屯街道", "街道", "HS-CGW", "", "市容环卫,绿化", "true", "true", "", "", "true"],
     ["HS-JD-YJ", "永巨街道办事处", "永巨街道", "subdistrict", "HS-CGW", "", "", "是", "是", "", "", "是"],
     ["HS-Z-HMZ", "红庙子镇人民政府", "红庙子镇", "镇", "HS-CGW", "", "", "是", "是", "", "", "是"],
     ["HS-C-HMZ01", "红庙子村", "", "村/社区", "HS-Z-HMZ", "HS-Z-HMZ", "", "否", "是", "", "", "是"],
-    [
-        "HS-BM-ZJ",
-        "红山区住房和城乡建设局",
-        "区住建局",
-        "部门",
-        "HS-CGW",
-        "",
-        "房产；物业",
-        "是",
-        "是",
-        "0476-8222222",
-        "",
-        "是",
-    ],
-    [
-        "HS-BM-SJ",
-        "红山区市场监督管理局",
-        "区市监局",
-        "department",
-        "HS-CGW",
-        "",
-        "market",
-        "是",
-        "否",
-        "",
-        "",
-        "是",
-    ],
-    [
-        "HS-GY-SW",
-        "赤峰市自来水有限公司红山分公司",
-        "自来水公司",
-        "公用企业",
-        "HS-CGW",
-        "",
-        "",
-        "是",
-        "否",
-        "0476-96120",
-        "",
-        "否",
-    ],
+    ["HS-BM-ZJ", "红山区住房和城乡建设局", "区住建局", "部门", "HS-CGW", "", "房产；物业", "是", "是", "0476-8222222", "", "是"],
+    ["HS-BM-SJ", "红山区市场监督管理局", "区市监局", "department", "HS-CGW", "", "market", "是", "否", "", "", "是"],
+    ["HS-GY-SW", "赤峰市自来水有限公司红山分公司", "自来水公司", "公用企业", "HS-CGW", "", "", "是", "否", "0476-96120", "", "否"],
 ]
 
 STAFF: list[list[str]] = [
@@ -174,9 +83,7 @@ def make_domains() -> None:
         FunctionalDomain.objects.update_or_create(name=name, defaults={"code": code, "order": order})
 
 
-def with_cell(
-    rows: Sequence[Sequence[str]], code: str, column: str, value: str, columns=UNIT_COLUMNS
-) -> list[list[str]]:
+def with_cell(rows: Sequence[Sequence[str]], code: str, column: str, value: str, columns=UNIT_COLUMNS) -> list[list[str]]:
     """A copy of ``rows`` with one cell of the row whose first cell is ``code`` replaced."""
     index = list(columns).index(column)
     out = [list(row) for row in rows]
