@@ -38,7 +38,7 @@ from chengguan.cases.workflow import STEP_OF_STATUS, Actor, CaseFacts, Role, Sta
 from chengguan.catalog.limits import LimitRow, choose_limit
 from chengguan.catalog.models import Category
 from chengguan.catalog.selectors import time_limit_rows
-from chengguan.core.bulk import insert_new
+from chengguan.core.bulk import insert_new, insert_prepared, prepare_new
 from chengguan.org.models import OrgUnit, Staff
 from chengguan.security.uploads import safe_filename
 
@@ -448,28 +448,34 @@ def report_many(
     per_day: dict[dt.date, int] = {}
     for _, draft in drafts:
         per_day[draft.local_day] = per_day.get(draft.local_day, 0) + 1
+    # Everything but the codes is built and converted to column values before the transaction:
+    # the day counter's row lock (taken by its first statement) serialises every report of the
+    # district, so it is held for the inserts only, not for this Python work.
+    built = [_build(draft, "") for _, draft in drafts]
+    cases = [case for case, _, _ in built]
+    contacts = [contact for _, contact, _ in built if contact is not None]
+    events = [event for _, _, event in built]
+    # insert_new / prepare_new (chengguan.core.bulk: Django's own field conversions, one
+    # statement per model, without bulk_create's per-call compiler) skip save() and the save
+    # signals. Nothing is lost: CaseEvent.save only refuses events that already have an id
+    # (these are new; the PostgreSQL triggers refuse updates and deletes, not inserts) and
+    # Case.save is Django's own. The signals are sent here as save() would send them, case by
+    # case, so every receiver (webhook deliveries, Open311 cache tokens) sees each new row
+    # exactly once.
+    using = connection.alias
+    in_save_order: list[Case | CitizenContact | CaseEvent] = [
+        obj for row in built for obj in row if obj is not None
+    ]
+    for obj in in_save_order:
+        pre_save.send(sender=type(obj), instance=obj, raw=False, using=using, update_fields=None)
+    prepared_cases = prepare_new(cases)
+    assert prepared_cases is not None
     with transaction.atomic():
         # Counter rows locked in day order, so two batches spanning the same days cannot
         # deadlock; as in report(), these are the transaction's first statements.
         codes = {day: iter(_reserve_codes(day, per_day[day])) for day in sorted(per_day)}
-        built = [_build(draft, next(codes[draft.local_day])) for _, draft in drafts]
-        cases = [case for case, _, _ in built]
-        contacts = [contact for _, contact, _ in built if contact is not None]
-        events = [event for _, _, event in built]
-        # insert_new (chengguan.core.bulk: Django's own field conversions, one statement per
-        # model, without bulk_create's per-call compiler) skips save() and the save signals.
-        # Nothing is lost: CaseEvent.save only refuses events that already have an id (these
-        # are new; the PostgreSQL triggers refuse updates and deletes, not inserts) and
-        # Case.save is Django's own. The signals are sent here as save() would send them,
-        # case by case, so every receiver (webhook deliveries, Open311 cache tokens) sees
-        # each new row exactly once.
-        using = connection.alias
-        in_save_order: list[Case | CitizenContact | CaseEvent] = [
-            obj for row in built for obj in row if obj is not None
-        ]
-        for obj in in_save_order:
-            pre_save.send(sender=type(obj), instance=obj, raw=False, using=using, update_fields=None)
-        insert_new(cases)
+        prepared_cases.set_column("code", [next(codes[draft.local_day]) for _, draft in drafts])
+        insert_prepared(prepared_cases)
         insert_new(contacts)  # case ids taken from the cases above
         insert_new(events)
         for obj in in_save_order:

@@ -17,6 +17,7 @@ placeholders (those raise, so nobody gets a silently different insert).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -63,10 +64,32 @@ def _parts(model: type[Model], connection: Any) -> tuple[str, str, str]:
     return parts
 
 
-def insert_new(objs: Sequence[Model]) -> None:
-    """Insert these new, unsaved instances of one model and set their primary keys."""
+@dataclass
+class Prepared:
+    """New instances of one model with their column values worked out, not yet inserted."""
+
+    model: type[Model]
+    objs: list[Model]
+    fields: tuple[Field[Any, Any], ...]
+    values: list[Any]  # row after row, one value per field
+    alias: str
+
+    def set_column(self, attname: str, values: Sequence[Any]) -> None:
+        """Replace one column's values (one per row, already in database form) and the
+        instances' attribute: a value known only once the transaction holds a lock (the
+        readable code from the day counter) without working out every other value again."""
+        index = next(i for i, f in enumerate(self.fields) if f.attname == attname)
+        width = len(self.fields)
+        for row, (obj, value) in enumerate(zip(self.objs, values, strict=True)):
+            self.values[row * width + index] = value
+            setattr(obj, attname, value)
+
+
+def prepare_new(objs: Sequence[Model]) -> Prepared | None:
+    """Each field's ``pre_save`` and ``get_db_prep_save`` for these new instances (None when
+    there are none): the Python part of an insert, which can run before a transaction."""
     if not objs:
-        return
+        return None
     model = type(objs[0])
     fields = _columns(model)
     alias = router.db_for_write(model)
@@ -79,15 +102,30 @@ def insert_new(objs: Sequence[Model]) -> None:
         # unsaved case) take the now-known ids, as bulk_create does.
         obj._prepare_related_fields_for_save(operation_name="insert_new")  # type: ignore[attr-defined]
         values.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+    return Prepared(model, list(objs), fields, values, alias)
+
+
+def insert_prepared(prepared: Prepared | None) -> None:
+    """Insert prepared rows and set the instances' primary keys."""
+    if prepared is None:
+        return
+    model, objs, fields, values, alias = (
+        prepared.model,
+        prepared.objs,
+        prepared.fields,
+        prepared.values,
+        prepared.alias,
+    )
+    connection = connections[alias]
     head, row, tail = _parts(model, connection)
     width = len(fields)
     if not row:  # PostgreSQL: the columns as arrays, all rows in one statement
-        statements = [(head, [values[i::width] for i in range(width)], list(objs))]
+        statements = [(head, [values[i::width] for i in range(width)], objs)]
     else:  # rows per statement within the backend's limit on parameters (old SQLite: 999)
-        per_statement = max(1, connection.ops.bulk_batch_size(list(fields), list(objs)))
+        per_statement = max(1, connection.ops.bulk_batch_size(list(fields), objs))
         statements = []
         for start in range(0, len(objs), per_statement):
-            chunk = list(objs[start : start + per_statement])
+            chunk = objs[start : start + per_statement]
             params = values[start * width : (start + len(chunk)) * width]
             statements.append((head + ", ".join([row] * len(chunk)) + tail, params, chunk))
     with connection.cursor() as cursor:
@@ -100,3 +138,8 @@ def insert_new(objs: Sequence[Model]) -> None:
                 obj.pk = pk
                 obj._state.adding = False
                 obj._state.db = alias
+
+
+def insert_new(objs: Sequence[Model]) -> None:
+    """Insert these new, unsaved instances of one model and set their primary keys."""
+    insert_prepared(prepare_new(objs))
