@@ -59,7 +59,7 @@ class _Ticket:
 
 @dataclass
 class Stats:
-    """What this process's group commit has done (for the benchmark and the operations page)."""
+    """What this process's group commit has done (the tests read it)."""
 
     batches: int = 0
     reports: int = 0
