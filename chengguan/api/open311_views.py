@@ -47,6 +47,13 @@ def jurisdiction() -> str:
     )
 
 
+def too_many(fmt_name: str, exc: shared.OverRate) -> HttpResponse:
+    """The spec's 429, with the seconds to wait."""
+    response = fmt.error_response(fmt_name, 429, "too many requests: slow down")
+    response["Retry-After"] = str(int(exc.wait))
+    return response
+
+
 class Open311Read(View):
     """GET resources without DRF's request machinery (the hot public read path): the same
     jurisdiction check, per-address rate limit and error documents as the POST."""
@@ -87,9 +94,7 @@ class Open311Read(View):
         except Open311Error as exc:
             return fmt.error_response(fmt_name, exc.status, exc.description)
         except shared.OverRate as exc:
-            response = fmt.error_response(fmt_name, 429, "too many requests: slow down")
-            response["Retry-After"] = str(int(exc.wait))
-            return response
+            return too_many(fmt_name, exc)
         finally:
             shared.forget_pending()
 
@@ -236,9 +241,7 @@ class RequestCreate(View):
         except Open311Error as exc:
             return fmt.error_response(format, exc.status, exc.description)
         except shared.OverRate as exc:
-            response = fmt.error_response(format, 429, "too many requests: slow down")
-            response["Retry-After"] = str(int(exc.wait))
-            return response
+            return too_many(format, exc)
 
     def form(self, request: HttpRequest) -> Any:
         """The posted fields (415 for a body in another format, 400 when unreadable)."""
