@@ -13,8 +13,10 @@ import os
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -245,9 +247,6 @@ class RequestCreate(View):
 
     def form(self, request: HttpRequest) -> Any:
         """The posted fields (415 for a body in another format, 400 when unreadable)."""
-        from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-        from django.http.multipartparser import MultiPartParserError
-
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
