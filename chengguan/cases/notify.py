@@ -173,8 +173,9 @@ def after_transition(case: Case, event: CaseEvent) -> None:
     transaction.on_commit(lambda: _enqueue("deliver_event", event_id), robust=True)
 
 
-def after_warning(case_id: int) -> None:
-    transaction.on_commit(lambda: _enqueue("deliver_warning", case_id), robust=True)
+def after_warning(reminder_id: int) -> None:
+    """Called by the warning sweep in the transaction that records the reminder."""
+    transaction.on_commit(lambda: _enqueue("deliver_reminder", reminder_id), robust=True)
 
 
 def _enqueue(task_name: str, object_id: int) -> None:
@@ -247,14 +248,65 @@ def undelivered_events(now: Any = None, *, hours: float = 24) -> list[int]:
     )
 
 
-def deliver_warning(case_id: int) -> int:
+def deliver_reminder(reminder_id: int, now: Any = None) -> int:
+    """Sends one 80 % warning's message, at most once; returns how many sends succeeded.
+
+    The receipt (``delivered_at``) is claimed with a conditional UPDATE in the transaction of
+    the inbox rows: a second run of the task (queued again by a starting worker or by the
+    sweep) finds it taken, on SQLite as on PostgreSQL; a worker killed here rolls both back,
+    so the message is neither lost nor doubled in the inbox. A warning whose step clock has
+    since ended, paused or moved (the case handled, deferred, extended) is outdated: it is
+    marked delivered and nothing is sent.
+    """
+    from chengguan.notify.models import Reminder
     from chengguan.notify.services import deliver
 
-    case = Case.objects.select_related("category").filter(pk=case_id).first()
-    if case is None or not case.step:
-        return 0
-    people = recipients(case, (Audience.STEP_OWNERS,))
-    if not people:
-        return 0
-    message = warning_message(case)
-    return deliver(people, message.subject, message.body, case, message.kind).sent
+    with transaction.atomic():
+        claimed = Reminder.objects.filter(pk=reminder_id, delivered_at__isnull=True).update(
+            delivered_at=now or timezone.now()
+        )
+        if not claimed:
+            return 0  # delivered already, or no such reminder
+        reminder = Reminder.objects.get(pk=reminder_id)
+        case = Case.objects.select_related("category").get(pk=reminder.case_id)
+        run = (case.step, case.step_started_at, case.deadline)
+        if case.paused_at is not None or run != (reminder.step, reminder.started_at, reminder.deadline):
+            logger.info("案件 %s 的预警已过时（环节或时限已变），不再发送", case.code)
+            return 0
+        people = recipients(case, (Audience.STEP_OWNERS,))
+        if not people:
+            return 0
+        message = warning_message(case)
+        return deliver(people, message.subject, message.body, case, message.kind).sent
+
+
+def deliver_warning(case_id: int) -> int:
+    """A task queued before reminders had receipts names its case: the case's latest warning
+    not yet delivered goes out (once, as any reminder)."""
+    from chengguan.notify.models import Kind, Reminder
+
+    pending = (
+        Reminder.objects.filter(case_id=case_id, kind=Kind.WARNING, delivered_at__isnull=True)
+        .order_by("-sent_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return deliver_reminder(pending) if pending is not None else 0
+
+
+def undelivered_reminders(now: Any = None, *, hours: float = 24, older_than: float = 0) -> list[int]:
+    """Reminders of the last ``hours`` decided at least ``older_than`` minutes ago whose
+    message has not gone out: their task was lost. Older ones are left: a warning a day late
+    helps nobody (the overdue sweep has taken over by then)."""
+    from chengguan.notify.models import Reminder
+
+    now = now or timezone.now()
+    return list(
+        Reminder.objects.filter(
+            delivered_at__isnull=True,
+            sent_at__gte=now - dt.timedelta(hours=hours),
+            sent_at__lte=now - dt.timedelta(minutes=older_than),
+        )
+        .order_by("sent_at")
+        .values_list("pk", flat=True)[:10_000]
+    )

@@ -3,7 +3,9 @@
 * ``flag_overdue`` (every minute): open cases past their step deadline are marked overdue
   and supervised (督办) through the workflow service, once per run of a step clock; cases
   past 80 % of their limit (yellow light) are warned, once.
-* ``deliver_event`` / ``deliver_warning``: send the messages queued after a commit.
+* ``deliver_event`` / ``deliver_reminder``: send the messages queued after a commit; each
+  leaves a receipt, and what has none (a lost task) is queued again when a worker starts and,
+  for warnings, by the minute sweep.
 
 The sweeps are plain functions (:func:`sweep_overdue`, :func:`sweep_warnings`) that the
 periodic task, the ``flag-overdue`` command and the tests all call.
@@ -167,15 +169,31 @@ def sweep_warnings(now: dt.datetime | None = None, *, calendar: Any = None) -> S
                 case_id=pk, kind=Kind.WARNING, step=step, started_at=started, deadline=deadline
             )
             if created:
-                notify.after_warning(pk)
+                notify.after_warning(_reminder.pk)
                 report.warned.append(code)
     return report
+
+
+# A warning whose message has not gone out this many minutes after it was decided lost its
+# task (the queue was down when it was handed over): the sweep queues it again.
+REQUEUE_AFTER_MINUTES = 5
+
+
+def requeue_reminders(now: dt.datetime | None = None) -> int:
+    """Queue again the warnings whose task was lost; returns how many."""
+    pending = notify.undelivered_reminders(now, older_than=REQUEUE_AFTER_MINUTES)
+    for reminder_id in pending:
+        deliver_reminder(reminder_id)
+    if pending:
+        logger.warning("%s 条预警消息未发出，已重新排队", len(pending))
+    return len(pending)
 
 
 def sweep(now: dt.datetime | None = None) -> SweepReport:
     now = now or timezone.now()
     overdue = sweep_overdue(now)
     warned = sweep_warnings(now)
+    requeue_reminders(now)
     return SweepReport(overdue.overdue, warned.warned, overdue.refused)
 
 
@@ -194,6 +212,13 @@ def deliver_event(event_id: int) -> int:
     return notify.deliver_event(event_id)
 
 
+@db_task(name="cases.deliver_reminder")
+def deliver_reminder(reminder_id: int) -> int:
+    return notify.deliver_reminder(reminder_id)
+
+
+# The task name of versions before reminders had receipts: tasks already in the queue at an
+# upgrade name a case.
 @db_task(name="cases.deliver_warning")
 def deliver_warning(case_id: int) -> int:
     return notify.deliver_warning(case_id)
@@ -203,3 +228,4 @@ def deliver_warning(case_id: int) -> int:
 # committed, so a starting worker finds the event and queues it again (``deliver_event``
 # skips any that did go out).
 requeue_on_startup("cases.requeue_notices", notify.undelivered_events, deliver_event)
+requeue_on_startup("cases.requeue_reminders", notify.undelivered_reminders, deliver_reminder)

@@ -14,6 +14,6 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
-    list_display = ["sent_at", "case", "kind", "step", "deadline"]
+    list_display = ["sent_at", "case", "kind", "step", "deadline", "delivered_at"]
     list_filter = ["kind", "step"]
     raw_id_fields = ["case"]

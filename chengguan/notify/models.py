@@ -69,11 +69,22 @@ class Reminder(models.Model):
     started_at = models.DateTimeField(_("环节开始"))
     deadline = models.DateTimeField(_("环节截止"))
     sent_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+    # The receipt: set, by the task that sends the messages, in the transaction of the inbox
+    # rows. A reminder without it was decided but its task was lost (a worker killed, a queue
+    # that was down) and is queued again; a task run twice finds it set and sends nothing.
+    delivered_at = models.DateTimeField(_("发出时间"), null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "kind", "step", "started_at", "deadline"], name="notify_reminder_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["sent_at"],
+                name="notify_reminder_undelivered",
+                condition=models.Q(delivered_at__isnull=True),
             )
         ]
         verbose_name = _("已发提醒")

@@ -6,12 +6,13 @@ itself reads the clock, so its tests use days long past; the sweep functions tak
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
 from django.db import connection
 
-from chengguan.cases import tasks
+from chengguan.cases import notify, tasks
 from chengguan.cases.models import Case, CaseEvent
 from chengguan.cases.tests.conftest import at
 from chengguan.cases.workflow import Status
@@ -176,3 +177,97 @@ def test_the_command_runs_one_sweep(world) -> None:
     assert "超期督办 1 件" in out.getvalue() and case.code in out.getvalue()
     case.refresh_from_db()
     assert case.supervision_level == 1
+
+
+# -- the warning's receipt ---------------------------------------------------------------------
+
+
+def warned_unsent(world) -> tuple[Case, Reminder]:
+    """A case warned about at 14:53 whose message task never ran (its on-commit hook was not
+    executed: as if the queue had lost it)."""
+    case = dispatched(world)
+    assert tasks.sweep_warnings(at(MON, "14:53")).warned == [case.code]
+    return case, Reminder.objects.get(case=case, kind="warning")
+
+
+def test_a_sent_warning_leaves_a_receipt_and_goes_once(world, django_capture_on_commit_callbacks) -> None:
+    case = dispatched(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.sweep_warnings(at(MON, "14:53"))
+    reminder = Reminder.objects.get(case=case)
+    assert reminder.delivered_at is not None
+    assert tasks.deliver_reminder.call_local(reminder.pk) == 0  # a second run sends nothing
+    assert Notification.objects.filter(case=case, kind="warning").count() == 1
+
+
+def test_a_lost_warning_is_found_and_sent_once(world) -> None:
+    case, reminder = warned_unsent(world)
+    assert reminder.delivered_at is None
+    assert not Notification.objects.filter(case=case, kind="warning").exists()
+    now = reminder.sent_at
+    # Found by a starting worker at once; by the minute sweep only once it is overdue by
+    # REQUEUE_AFTER_MINUTES (the task may simply not have run yet).
+    assert notify.undelivered_reminders(now) == [reminder.pk]
+    assert notify.undelivered_reminders(now, older_than=tasks.REQUEUE_AFTER_MINUTES) == []
+    later = now + dt.timedelta(minutes=tasks.REQUEUE_AFTER_MINUTES + 1)
+    assert tasks.requeue_reminders(later) == 1  # huey's immediate mode: delivered here
+    [warning] = Notification.objects.filter(case=case, kind="warning")
+    assert warning.recipient.username == "handler"
+    reminder.refresh_from_db()
+    assert reminder.delivered_at is not None
+    assert notify.undelivered_reminders(later) == [] and tasks.requeue_reminders(later) == 0
+    assert tasks.deliver_reminder.call_local(reminder.pk) == 0
+    assert Notification.objects.filter(case=case, kind="warning").count() == 1
+    # A day later nothing is sent any more: the overdue sweep has taken over by then.
+    assert notify.undelivered_reminders(now + dt.timedelta(hours=25)) == []
+
+
+def test_an_outdated_warning_is_not_sent(world) -> None:
+    case, reminder = warned_unsent(world)
+    world.act(case, "accept", "handler", at(MON, "14:55"))
+    world.act(case, "report_back", "handler", at(MON, "15:00"))  # the handling step is over
+    assert tasks.deliver_reminder.call_local(reminder.pk) == 0
+    assert not Notification.objects.filter(case=case, kind="warning").exists()
+    reminder.refresh_from_db()
+    assert reminder.delivered_at is not None  # settled: not found again
+    assert notify.undelivered_reminders(reminder.sent_at) == []
+
+
+def test_a_task_queued_before_receipts_names_the_case(world) -> None:
+    case, reminder = warned_unsent(world)
+    assert tasks.deliver_warning.call_local(case.pk) == 1
+    assert tasks.deliver_warning.call_local(case.pk) == 0
+    assert Notification.objects.filter(case=case, kind="warning").count() == 1
+    reminder.refresh_from_db()
+    assert reminder.delivered_at is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_at_once_send_one_message(world) -> None:
+    # Transactions commit here, so the sweep's own task would run at once: the reminder is
+    # recorded as the sweep records it, without its task.
+    case = Case.objects.get(pk=dispatched(world).pk)
+    reminder = Reminder.objects.create(
+        case=case, kind="warning", step=case.step, started_at=case.step_started_at, deadline=case.deadline
+    )
+    barrier = threading.Barrier(2)
+    sent: list[int] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            n = notify.deliver_reminder(reminder.pk)
+            with lock:
+                sent.append(n)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(sent) == [0, 1]
+    assert Notification.objects.filter(case=case, kind="warning").count() == 1
