@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from django.db import connection
@@ -19,6 +21,7 @@ from chengguan.cases.workflow import Status
 from chengguan.notify.models import Notification, Reminder
 
 MON = "2026-11-23"  # a Monday with no holiday
+T = TypeVar("T")
 
 
 def supervisions(case: Case) -> list[CaseEvent]:
@@ -140,28 +143,35 @@ def test_the_task_returns_counts(world) -> None:
     assert tasks.flag_overdue.call_local() == {"overdue": 0, "warned": 0, "refused": 0}
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_sweeps_at_once_supervise_a_case_once(world) -> None:
-    cases = [world.report(at(MON, "09:00")) for _ in range(20)]
+def twice_at_once(work: Callable[[], T]) -> list[T]:
+    """What ``work`` returned in two threads, each on its own connection, let go together."""
     barrier = threading.Barrier(2)
-    results: list[list[str]] = []
+    results: list[T] = []
     lock = threading.Lock()
 
-    def sweep() -> None:
+    def run() -> None:
         try:
             barrier.wait()
-            found = tasks.sweep_overdue(at(MON, "12:00")).overdue
+            result = work()
             with lock:
-                results.append(found)
+                results.append(result)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    assert len(results) == 2, "a thread failed: see its traceback above"
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_supervise_a_case_once(world) -> None:
+    cases = [world.report(at(MON, "09:00")) for _ in range(20)]
+    results = twice_at_once(lambda: tasks.sweep_overdue(at(MON, "12:00")).overdue)
     assert sorted(results[0] + results[1]) == sorted(c.code for c in cases)
     assert CaseEvent.objects.filter(action="supervise").count() == len(cases)
 
@@ -251,23 +261,5 @@ def test_two_deliveries_at_once_send_one_message(world) -> None:
     reminder = Reminder.objects.create(
         case=case, kind="warning", step=case.step, started_at=case.step_started_at, deadline=case.deadline
     )
-    barrier = threading.Barrier(2)
-    sent: list[int] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            n = notify.deliver_reminder(reminder.pk)
-            with lock:
-                sent.append(n)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(sent) == [0, 1]
+    assert sorted(twice_at_once(lambda: notify.deliver_reminder(reminder.pk))) == [0, 1]
     assert Notification.objects.filter(case=case, kind="warning").count() == 1
