@@ -451,6 +451,10 @@ class WorkCalendar:
                 i = bisect.bisect_right(self._starts, offset) - 1
                 if i >= 0 and offset <= self._ends[i]:
                     return self._aware(local)
+            if offset == _ZERO and self._ends[-1] == _DAY and self.is_working_day(day - _DAY):
+                # Midnight is also the end of the day before when its last period runs to 24:00:
+                # a deadline that fell there stays put, as one at 12:00 or 18:00 does.
+                return self._aware(local)
             return self.next_working_moment(local)
         if self.is_working_day(day):
             # Work left today, measured from midnight so the arithmetic is the same as below.

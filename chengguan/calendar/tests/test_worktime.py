@@ -270,3 +270,16 @@ def test_fast_enough_for_intake() -> None:
         calendar.add(start, 0.5, round_the_clock=True)
         calendar.is_working(start)
     assert time.perf_counter() - began < 2.0
+
+
+def test_a_deadline_at_midnight_closing_a_late_period_stays_put() -> None:
+    # Found by the property test: a period running to 24:00 ends the day at the next midnight.
+    late = WorkCalendar(parse_periods("08:00-12:00, 23:45-24:00"))
+    assert late.periods[-1].end == dt.timedelta(hours=24)
+    # 2025-06-03 (Tuesday) is the first working day after the Dragon Boat holiday.
+    due = late.add(at(2025, 6, 1), dt.timedelta(hours=4, minutes=15))
+    assert due == at(2025, 6, 4)  # the end of Tuesday's last period
+    assert late.add(due, 0) == due
+    assert late.between(at(2025, 6, 3), due) == dt.timedelta(hours=4, minutes=15)
+    # Midnight after a day off is not a period end: zero hours move to the next start.
+    assert late.add(at(2025, 6, 2), 0) == at(2025, 6, 3, 8)
