@@ -248,7 +248,7 @@ def undelivered_events(now: Any = None, *, hours: float = 24) -> list[int]:
     )
 
 
-def deliver_reminder(reminder_id: int, now: Any = None) -> int:
+def deliver_reminder(reminder_id: int) -> int:
     """Sends one 80 % warning's message, at most once; returns how many sends succeeded.
 
     The receipt (``delivered_at``) is claimed with a conditional UPDATE in the transaction of
@@ -263,12 +263,12 @@ def deliver_reminder(reminder_id: int, now: Any = None) -> int:
 
     with transaction.atomic():
         claimed = Reminder.objects.filter(pk=reminder_id, delivered_at__isnull=True).update(
-            delivered_at=now or timezone.now()
+            delivered_at=timezone.now()
         )
         if not claimed:
             return 0  # delivered already, or no such reminder
-        reminder = Reminder.objects.get(pk=reminder_id)
-        case = Case.objects.select_related("category").get(pk=reminder.case_id)
+        reminder = Reminder.objects.select_related("case__category").get(pk=reminder_id)
+        case = reminder.case
         run = (case.step, case.step_started_at, case.deadline)
         if case.paused_at is not None or run != (reminder.step, reminder.started_at, reminder.deadline):
             logger.info("案件 %s 的预警已过时（环节或时限已变），不再发送", case.code)
